@@ -1,0 +1,45 @@
+package io.batchllm.spi;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Runs requests against the models it serves. Created by an {@link InferenceBackendProvider}.
+ *
+ * <p>The service hands a backend many requests at once, and keeps up to
+ * {@link #maxInFlight()} of them outstanding, so that a backend can batch across requests (and across
+ * batches of the same model). Results come back per request, in any order, as each finishes.
+ *
+ * <p>Implementations must be thread safe: {@link #submit} may be called from several threads, and
+ * while earlier futures are still pending.
+ */
+public interface InferenceBackend extends AutoCloseable {
+
+    /** The model names this backend serves; requests for other models are never submitted to it. */
+    Set<String> models();
+
+    /**
+     * Starts the given requests and returns immediately.
+     *
+     * @param requests requests for models in {@link #models()}
+     * @return one future per request, in the same order. A future completes with an
+     *     {@link InferenceResult} for both success and request-level failure (a 400 for a bad body);
+     *     completing it exceptionally means the backend itself failed, and the service records a 500
+     *     for that line.
+     */
+    List<CompletableFuture<InferenceResult>> submit(List<InferenceRequest> requests);
+
+    /**
+     * How many requests the service should keep outstanding to saturate this backend.
+     * The default, 64, suits a batching engine on one device.
+     */
+    default int maxInFlight() {
+        return 64;
+    }
+
+    /** Releases the backend's resources. Pending futures may be completed exceptionally. */
+    @Override
+    default void close() {
+    }
+}
