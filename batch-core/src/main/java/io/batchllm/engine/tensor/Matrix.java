@@ -1,0 +1,66 @@
+package io.batchllm.engine.tensor;
+
+import io.batchllm.engine.gguf.GgmlType;
+import io.batchllm.engine.gguf.GgufTensor;
+import io.batchllm.engine.gguf.ModelFormatException;
+
+/**
+ * A weight matrix of {@link #rows()} rows by {@link #cols()} columns, read in place from a GGUF tensor
+ * of any supported type. Row {@code r} is the tensor's r-th contiguous row ({@code ne[0]} values),
+ * so {@code y = W·x} is {@code y[r] = dot(row r, x)}.
+ *
+ * <p>All products accumulate in F32. Implementations are thread safe: callers split the row range
+ * across threads.
+ */
+public abstract class Matrix {
+
+    protected final GgufTensor tensor;
+    protected final int rows;
+    protected final int cols;
+
+    protected Matrix(GgufTensor tensor) {
+        this.tensor = tensor;
+        long r = tensor.rowCount();
+        long c = tensor.rowLength();
+        if (r > Integer.MAX_VALUE || c > Integer.MAX_VALUE) {
+            throw new ModelFormatException("tensor " + tensor.name() + " is too large for a matrix: " + tensor);
+        }
+        this.rows = (int) r;
+        this.cols = (int) c;
+    }
+
+    /** A matrix over the tensor's bytes (no copy). */
+    public static Matrix of(GgufTensor tensor) {
+        return switch (tensor.type()) {
+            case F32 -> new F32Matrix(tensor);
+            default -> throw new ModelFormatException("tensor " + tensor.name() + " has type " + tensor.type()
+                    + ", which has no kernel yet");
+        };
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public GgmlType type() {
+        return tensor.type();
+    }
+
+    public GgufTensor tensor() {
+        return tensor;
+    }
+
+    /**
+     * Multiplies {@code tokens} activation rows by this matrix, for output rows
+     * {@code [rowStart, rowEnd)}: {@code out[t*rows + r] = dot(row r, x[t*cols .. t*cols+cols))}.
+     * Each weight row is read once and used for every token.
+     */
+    public abstract void matmul(float[] x, int tokens, float[] out, int rowStart, int rowEnd);
+
+    /** Writes row {@code row} as F32 values into {@code out[offset .. offset+cols)}. */
+    public abstract void dequantizeRow(int row, float[] out, int offset);
+}
