@@ -20,6 +20,14 @@ public interface InferenceBackend extends AutoCloseable {
     Set<String> models();
 
     /**
+     * The endpoint paths this backend serves. Batches for other endpoints are refused at creation.
+     * Defaults to {@code /v1/chat/completions} and {@code /v1/completions}.
+     */
+    default Set<String> endpoints() {
+        return Set.of("/v1/chat/completions", "/v1/completions");
+    }
+
+    /**
      * Starts the given requests and returns immediately.
      *
      * @param requests requests for models in {@link #models()}

@@ -1,0 +1,53 @@
+package io.batchllm;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything a batch creation can say (B1–B3). Build with {@link #of(String, Endpoint)}, then the
+ * {@code with…} methods.
+ *
+ * @param inputFileId a file of purpose {@code batch}
+ * @param endpoint the endpoint every line must target
+ * @param completionWindow only {@code 24h}
+ * @param metadata up to 16 pairs, keys up to 64 characters, values up to 512; or null
+ * @param outputExpiresAfterSeconds how long output and error files live after they are written
+ *     (3600 to 2592000), or null for the default (30 days)
+ * @param callerKey who is asking, for rate limits; {@value BatchService#DEFAULT_CALLER} if null
+ */
+public record BatchCreateRequest(String inputFileId, Endpoint endpoint, String completionWindow,
+                                 Map<String, String> metadata, Long outputExpiresAfterSeconds, String callerKey) {
+    /** The only completion window OpenAI offers. */
+    public static final String COMPLETION_WINDOW_24H = "24h";
+
+    public BatchCreateRequest {
+        if (inputFileId == null || inputFileId.isBlank()) {
+            throw new InvalidRequestException("input_file_id", "input_file_id is required");
+        }
+        Objects.requireNonNull(endpoint, "endpoint");
+        if (completionWindow == null) {
+            completionWindow = COMPLETION_WINDOW_24H;
+        }
+        metadata = metadata == null ? null : Map.copyOf(metadata);
+    }
+
+    public static BatchCreateRequest of(String inputFileId, Endpoint endpoint) {
+        return new BatchCreateRequest(inputFileId, endpoint, COMPLETION_WINDOW_24H, null, null, null);
+    }
+
+    public BatchCreateRequest withMetadata(Map<String, String> m) {
+        return new BatchCreateRequest(inputFileId, endpoint, completionWindow, m, outputExpiresAfterSeconds, callerKey);
+    }
+
+    public BatchCreateRequest withCompletionWindow(String w) {
+        return new BatchCreateRequest(inputFileId, endpoint, w, metadata, outputExpiresAfterSeconds, callerKey);
+    }
+
+    public BatchCreateRequest withOutputExpiresAfterSeconds(Long s) {
+        return new BatchCreateRequest(inputFileId, endpoint, completionWindow, metadata, s, callerKey);
+    }
+
+    public BatchCreateRequest withCallerKey(String key) {
+        return new BatchCreateRequest(inputFileId, endpoint, completionWindow, metadata, outputExpiresAfterSeconds, key);
+    }
+}

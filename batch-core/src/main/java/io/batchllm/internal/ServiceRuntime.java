@@ -1,0 +1,262 @@
+package io.batchllm.internal;
+
+import io.batchllm.BatchOperations;
+import io.batchllm.BatchStatus;
+import io.batchllm.FileOperations;
+import io.batchllm.Page;
+import io.batchllm.ServiceClosedException;
+import io.batchllm.spi.InferenceBackend;
+import io.batchllm.store.BatchRecord;
+import io.batchllm.store.JobStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The running service: builds the components from {@link Settings}, starts their threads, and stops
+ * them in order on close. {@code BatchService} is its public face.
+ */
+public final class ServiceRuntime implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ServiceRuntime.class);
+    /** The caller key used when none is given. */
+    public static final String DEFAULT_CALLER = "default";
+
+    private final Settings settings;
+    private final JobStore store;
+    private final FileStorage storage;
+    private final ServiceMetrics metrics;
+    private final BackendRegistry backends;
+    private final Set<String> endpoints;
+    private final Finalizer finalizer;
+    private final HandlerDispatcher handlerDispatcher;
+    private final Worker worker;
+    private final Maintenance maintenance;
+    private final ExecutorService validator = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("batchllm-validator").daemon().factory());
+    private final FileOperations files;
+    private final BatchOperations batches;
+    private final Object changes = new Object();
+    private volatile boolean closed;
+
+    public ServiceRuntime(Settings settings) {
+        this.settings = settings;
+        try {
+            Files.createDirectories(settings.dataDirectory());
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot create data directory " + settings.dataDirectory() + ": " + e, e);
+        }
+        this.metrics = new ServiceMetrics(settings.meterRegistry());
+        this.backends = new BackendRegistry(settings.backends(), settings.providers(), settings.models(),
+                settings.backendName(), settings.threads(), settings.backendOptions());
+        Set<String> eps = new LinkedHashSet<>();
+        for (String m : backends.models()) {
+            eps.addAll(backends.forModel(m).endpoints());
+        }
+        this.endpoints = Set.copyOf(eps);
+        this.store = settings.jobStore().get();
+        this.storage = new FileStorage(settings.dataDirectory());
+        boolean outbox = !settings.handlers().isEmpty();
+        this.finalizer = new Finalizer(store, storage, settings.clock(), metrics, outbox, id -> changed());
+        this.handlerDispatcher = new HandlerDispatcher(store, settings.handlers(), settings.handlerRetry(), metrics,
+                settings.clock(), settings.pollInterval());
+        int maxInFlight = settings.maxInFlight() > 0 ? settings.maxInFlight() : Math.max(1, backends.totalMaxInFlight());
+        this.worker = new Worker(store, backends, storage, metrics, settings.nodeId(), maxInFlight,
+                settings.leaseDuration(), settings.pollInterval(), outbox, ids -> finalizer.submit(ids),
+                () -> {
+                    if (outbox) {
+                        handlerDispatcher.wake();
+                    }
+                });
+        this.maintenance = new Maintenance(store, settings.clock(), finalizer, metrics, this::expireFile,
+                settings.nodeId(), settings.leaseDuration());
+        this.files = new DefaultFileOperations(this);
+        this.batches = new DefaultBatchOperations(this);
+
+        // Batches a previous run left mid-validation start over (validation is all or nothing).
+        for (String id : store.batchIdsWithStatus(EnumSet.of(BatchStatus.VALIDATING))) {
+            validateLater(id);
+        }
+        if (outbox) {
+            handlerDispatcher.start();
+        }
+        worker.start();
+        maintenance.start(settings.pollInterval());
+        log.info("BatchLLM started: node {}, data directory {}, models {}, in-flight bound {}", settings.nodeId(),
+                settings.dataDirectory().toAbsolutePath(), backends.models(), maxInFlight);
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public JobStore store() {
+        return store;
+    }
+
+    FileStorage storage() {
+        return storage;
+    }
+
+    ServiceMetrics metrics() {
+        return metrics;
+    }
+
+    Finalizer finalizer() {
+        return finalizer;
+    }
+
+    public FileOperations files() {
+        return files;
+    }
+
+    public BatchOperations batches() {
+        return batches;
+    }
+
+    public Set<String> models() {
+        return backends.models();
+    }
+
+    Set<String> servedEndpoints() {
+        return endpoints;
+    }
+
+    long nowSeconds() {
+        return settings.clock().instant().getEpochSecond();
+    }
+
+    void ensureOpen() {
+        if (closed) {
+            throw new ServiceClosedException();
+        }
+    }
+
+    static String caller(String key) {
+        return key == null || key.isBlank() ? DEFAULT_CALLER : key;
+    }
+
+    static <T> Page<T> page(List<T> data, Function<T, String> id, boolean more) {
+        if (data.isEmpty()) {
+            return new Page<>(data, "", "", false);
+        }
+        return new Page<>(data, id.apply(data.getFirst()), id.apply(data.getLast()), more);
+    }
+
+    /** Wakes {@code await} callers: some batch changed. */
+    void changed() {
+        synchronized (changes) {
+            changes.notifyAll();
+        }
+    }
+
+    void awaitChange(long nanos) throws InterruptedException {
+        synchronized (changes) {
+            TimeUnit.NANOSECONDS.timedWait(changes, nanos);
+        }
+    }
+
+    void validateLater(String batchId) {
+        validator.execute(() -> {
+            MDC.put("batch_id", batchId);
+            try {
+                validate(batchId);
+            } catch (RuntimeException e) {
+                log.error("validation failed unexpectedly: {}", e.toString(), e);
+            } finally {
+                MDC.remove("batch_id");
+            }
+        });
+    }
+
+    private void validate(String batchId) {
+        BatchRecord rec = store.findBatch(batchId).orElse(null);
+        if (rec == null || rec.batch().status() != BatchStatus.VALIDATING) {
+            if (rec != null && rec.batch().status() == BatchStatus.CANCELLING) {
+                finalizer.submit(List.of(batchId));
+            }
+            return;
+        }
+        Path input = storage.path(rec.batch().inputFileId());
+        InputValidator v = new InputValidator(rec.batch().endpoint(), settings.validation(), backends.models());
+        long started = System.nanoTime();
+        try (JobStore.RequestLoader loader = store.loadRequests(batchId)) {
+            InputValidator.Outcome outcome = v.validate(input, loader);
+            if (outcome.ok()) {
+                if (loader.commit(outcome.model(), nowSeconds())) {
+                    metrics.batchEntered(BatchStatus.IN_PROGRESS);
+                    log.info("validated in {} ms; in progress", (System.nanoTime() - started) / 1_000_000);
+                    worker.wake();
+                    finalizer.submit(List.of(batchId)); // in case every line failed on its own
+                } else {
+                    finalizer.submit(List.of(batchId)); // cancelled while validating
+                }
+            } else {
+                loader.close();
+                if (store.failValidation(batchId, outcome.errors(), nowSeconds(), !settings.handlers().isEmpty())) {
+                    metrics.batchEntered(BatchStatus.FAILED);
+                    log.info("validation failed: {} (first: {})", outcome.errors().size(), outcome.errors().getFirst());
+                    handlerDispatcher.wake();
+                } else {
+                    finalizer.submit(List.of(batchId));
+                }
+            }
+        }
+        changed();
+    }
+
+    private void expireFile(String id) {
+        if (store.markFileDeleted(id) && !store.isInputOfActiveBatch(id)) {
+            storage.delete(id);
+        }
+    }
+
+    /** The in-flight count, for tests and the crash harness. */
+    public long inFlight() {
+        return worker.inFlight();
+    }
+
+    /** The backend serving a model, or null. */
+    public InferenceBackend backend(String model) {
+        return backends.forModel(model);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        log.info("BatchLLM stopping: letting in-flight work finish (up to {})", settings.shutdownTimeout());
+        validator.shutdown();
+        try {
+            validator.awaitTermination(settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        maintenance.close();
+        worker.shutdown(settings.shutdownTimeout());
+        finalizer.close();
+        handlerDispatcher.close();
+        backends.close();
+        storage.close();
+        store.close();
+        changed();
+        log.info("BatchLLM stopped");
+    }
+
+    /** How long {@link #close()} lets in-flight work finish. */
+    public Duration shutdownTimeout() {
+        return settings.shutdownTimeout();
+    }
+}

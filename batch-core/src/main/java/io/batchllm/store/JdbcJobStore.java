@@ -1,0 +1,948 @@
+package io.batchllm.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.batchllm.Batch;
+import io.batchllm.BatchError;
+import io.batchllm.BatchErrors;
+import io.batchllm.BatchStatus;
+import io.batchllm.BatchUsage;
+import io.batchllm.FileObject;
+import io.batchllm.FilePurpose;
+import io.batchllm.ListOrder;
+import io.batchllm.RequestCounts;
+import io.batchllm.spi.BatchOutcome;
+import io.batchllm.spi.RequestOutcome;
+import io.batchllm.spi.TokenUsage;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/**
+ * The {@link JobStore} on a JDBC database through a HikariCP pool: H2 (file mode, the embedded
+ * default) or PostgreSQL. The schema is created or upgraded on open ({@link SchemaMigrator}).
+ *
+ * <p>Thread safe. Every method is one transaction.
+ */
+public final class JdbcJobStore implements JobStore {
+
+    /** Pool size: enough for the worker, the writer, finalization, handlers and API callers at once. */
+    public static final int DEFAULT_POOL_SIZE = 8;
+    private static final int LOAD_FLUSH_ROWS = 1000;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String BATCH_COLUMNS = "id, endpoint, input_file_id, completion_window, status, stop_reason, "
+            + "created_at, in_progress_at, expires_at, finalizing_at, completed_at, failed_at, expired_at, cancelling_at, "
+            + "cancelled_at, output_file_id, error_file_id, total, completed, failed, input_tokens, output_tokens, "
+            + "cached_tokens, model, metadata, errors, output_expires_after, owner";
+    private static final String FILE_COLUMNS = "id, filename, purpose, bytes, created_at, expires_at, owner, deleted";
+
+    private final HikariDataSource dataSource;
+    private final SqlDialect dialect;
+
+    private JdbcJobStore(HikariDataSource dataSource, SqlDialect dialect) {
+        this.dataSource = dataSource;
+        this.dialect = dialect;
+    }
+
+    /**
+     * The embedded default: an H2 database in file mode at {@code dataDirectory/batchllm}.
+     * {@code WRITE_DELAY=0} makes each commit reach the file before it returns, so a killed process
+     * loses no committed result.
+     */
+    public static JdbcJobStore h2(Path dataDirectory) {
+        String url = "jdbc:h2:file:" + dataDirectory.toAbsolutePath().resolve("batchllm") + ";WRITE_DELAY=0";
+        return open(url, "sa", "", DEFAULT_POOL_SIZE);
+    }
+
+    /** A store on any supported JDBC URL ({@code jdbc:h2:…} or {@code jdbc:postgresql:…}). */
+    public static JdbcJobStore open(String jdbcUrl, String user, String password, int poolSize) {
+        SqlDialect dialect = SqlDialect.forUrl(jdbcUrl);
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl(jdbcUrl);
+        cfg.setUsername(user);
+        cfg.setPassword(password);
+        cfg.setMaximumPoolSize(poolSize);
+        cfg.setPoolName("batchllm-store");
+        cfg.setAutoCommit(true);
+        cfg.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+        HikariDataSource ds = new HikariDataSource(cfg);
+        try {
+            new SchemaMigrator(dialect).migrate(ds);
+        } catch (RuntimeException e) {
+            ds.close();
+            throw e;
+        }
+        return new JdbcJobStore(ds, dialect);
+    }
+
+    /** The pool, for components that share the database (such as a JDBC result handler). */
+    public javax.sql.DataSource dataSource() {
+        return dataSource;
+    }
+
+    // ---------------------------------------------------------------- transactions
+
+    @FunctionalInterface
+    private interface SqlWork<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private <T> T tx(SqlWork<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("job store operation failed: " + e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- files
+
+    @Override
+    public void insertFile(FileRecord f) {
+        tx(c -> {
+            insertFile(c, f);
+            return null;
+        });
+    }
+
+    private static void insertFile(Connection c, FileRecord f) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO files (" + FILE_COLUMNS + ") VALUES (?,?,?,?,?,?,?,?)")) {
+            FileObject o = f.file();
+            ps.setString(1, o.id());
+            ps.setString(2, o.filename());
+            ps.setString(3, o.purpose().wire());
+            ps.setLong(4, o.bytes());
+            ps.setLong(5, o.createdAt());
+            setLong(ps, 6, o.expiresAt());
+            ps.setString(7, f.owner());
+            ps.setBoolean(8, f.deleted());
+            ps.executeUpdate();
+        }
+    }
+
+    @Override
+    public Optional<FileRecord> findFile(String id) {
+        return tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + FILE_COLUMNS + " FROM files WHERE id = ?")) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(file(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public List<FileRecord> listFiles(FilePurpose purpose, String owner, String afterId, int limit, ListOrder order) {
+        boolean asc = order == ListOrder.ASC;
+        StringBuilder sql = new StringBuilder("SELECT " + FILE_COLUMNS + " FROM files WHERE deleted = FALSE");
+        List<Object> args = new ArrayList<>();
+        if (purpose != null) {
+            sql.append(" AND purpose = ?");
+            args.add(purpose.wire());
+        }
+        if (owner != null) {
+            sql.append(" AND owner = ?");
+            args.add(owner);
+        }
+        if (afterId != null) {
+            sql.append(" AND seq ").append(asc ? ">" : "<").append(" (SELECT seq FROM files WHERE id = ?)");
+            args.add(afterId);
+        }
+        sql.append(" ORDER BY seq ").append(asc ? "ASC" : "DESC").append(" LIMIT ?");
+        args.add(limit);
+        return tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+                bind(ps, args);
+                List<FileRecord> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(file(rs));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public boolean markFileDeleted(String id) {
+        return tx(c -> update(c, "UPDATE files SET deleted = TRUE WHERE id = ? AND deleted = FALSE", id) == 1);
+    }
+
+    @Override
+    public boolean isInputOfActiveBatch(String fileId) {
+        return tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM batches WHERE input_file_id = ? "
+                    + "AND status NOT IN ('completed', 'failed', 'expired', 'cancelled')")) {
+                ps.setString(1, fileId);
+                return count(ps) > 0;
+            }
+        });
+    }
+
+    private static FileRecord file(ResultSet rs) throws SQLException {
+        FileObject o = new FileObject(rs.getString(1), rs.getLong(4), rs.getLong(5), rs.getString(2),
+                FilePurpose.fromWire(rs.getString(3)), "processed", getLong(rs, 6), null);
+        return new FileRecord(o, rs.getString(7), rs.getBoolean(8));
+    }
+
+    // ---------------------------------------------------------------- batches
+
+    @Override
+    public void insertBatch(BatchRecord r) {
+        tx(c -> {
+            Batch b = r.batch();
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO batches (id, endpoint, input_file_id, "
+                    + "completion_window, status, created_at, expires_at, metadata, output_expires_after, owner) "
+                    + "VALUES (?,?,?,?,?,?,?,?,?,?)")) {
+                ps.setString(1, b.id());
+                ps.setString(2, b.endpoint());
+                ps.setString(3, b.inputFileId());
+                ps.setString(4, b.completionWindow());
+                ps.setString(5, b.status().wire());
+                ps.setLong(6, b.createdAt());
+                setLong(ps, 7, b.expiresAt());
+                ps.setString(8, b.metadata() == null ? null : json(b.metadata()));
+                setLong(ps, 9, r.outputExpiresAfterSeconds());
+                ps.setString(10, r.owner());
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public Optional<BatchRecord> findBatch(String id) {
+        return tx(c -> findBatch(c, id));
+    }
+
+    private static Optional<BatchRecord> findBatch(Connection c, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + BATCH_COLUMNS + " FROM batches WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(batch(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    @Override
+    public List<BatchRecord> listBatches(String owner, String afterId, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT " + BATCH_COLUMNS + " FROM batches WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (owner != null) {
+            sql.append(" AND owner = ?");
+            args.add(owner);
+        }
+        if (afterId != null) {
+            sql.append(" AND seq < (SELECT seq FROM batches WHERE id = ?)");
+            args.add(afterId);
+        }
+        sql.append(" ORDER BY seq DESC LIMIT ?");
+        args.add(limit);
+        return tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+                bind(ps, args);
+                List<BatchRecord> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(batch(rs));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public List<String> batchIdsWithStatus(Set<BatchStatus> statuses) {
+        if (statuses.isEmpty()) {
+            return List.of();
+        }
+        String in = statuses.stream().map(s -> "'" + s.wire() + "'").collect(Collectors.joining(","));
+        return tx(c -> ids(c, "SELECT id FROM batches WHERE status IN (" + in + ") ORDER BY seq"));
+    }
+
+    @Override
+    public boolean failValidation(String batchId, List<BatchError> errors, long at, boolean outbox) {
+        return tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE batches SET status = 'failed', failed_at = ?, "
+                    + "errors = ? WHERE id = ? AND status = 'validating'")) {
+                ps.setLong(1, at);
+                ps.setString(2, json(errors));
+                ps.setString(3, batchId);
+                if (ps.executeUpdate() != 1) {
+                    return false;
+                }
+            }
+            if (outbox) {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO outbox (batch_id, line_no) VALUES (?, NULL)")) {
+                    ps.setString(1, batchId);
+                    ps.executeUpdate();
+                }
+            }
+            return true;
+        });
+    }
+
+    @Override
+    public List<String> expiredFiles(long now) {
+        return tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM files WHERE deleted = FALSE "
+                    + "AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY seq")) {
+                ps.setLong(1, now);
+                return ids(ps);
+            }
+        });
+    }
+
+    @Override
+    public RequestLoader loadRequests(String batchId) {
+        return new JdbcRequestLoader(batchId);
+    }
+
+    @Override
+    public boolean requestCancel(String batchId, long at) {
+        return tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE batches SET status = 'cancelling', cancelling_at = ? "
+                    + "WHERE id = ? AND status IN ('validating', 'in_progress')")) {
+                ps.setLong(1, at);
+                ps.setString(2, batchId);
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    @Override
+    public boolean requestExpiry(String batchId) {
+        return tx(c -> update(c, "UPDATE batches SET stop_reason = 'EXPIRE' WHERE id = ? AND status = 'in_progress' "
+                + "AND stop_reason IS NULL", batchId) == 1);
+    }
+
+    @Override
+    public List<String> dueForExpiry(long now) {
+        return tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM batches WHERE status IN ('validating', "
+                    + "'in_progress') AND stop_reason IS NULL AND expires_at <= ? ORDER BY seq")) {
+                ps.setLong(1, now);
+                return ids(ps);
+            }
+        });
+    }
+
+    @Override
+    public List<String> batchesToFinalize() {
+        return tx(c -> ids(c, "SELECT id FROM batches WHERE status IN ('finalizing', 'cancelling') "
+                + "OR (status = 'in_progress' AND (stop_reason IS NOT NULL OR completed + failed = total)) ORDER BY seq"));
+    }
+
+    @Override
+    public long unfinishedRequests() {
+        return tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(SUM(total - completed - failed), 0) "
+                    + "FROM batches WHERE status IN ('in_progress', 'cancelling')")) {
+                return count(ps);
+            }
+        });
+    }
+
+    @Override
+    public boolean beginFinalizing(String batchId, long at) {
+        return tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE batches SET status = 'finalizing', finalizing_at = ? "
+                    + "WHERE id = ? AND status = 'in_progress' AND completed + failed = total")) {
+                ps.setLong(1, at);
+                ps.setString(2, batchId);
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    @Override
+    public long countActiveLeases(String batchId) {
+        return tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM requests WHERE batch_id = ? "
+                    + "AND state = 1 AND lease_expires_at > CURRENT_TIMESTAMP")) {
+                ps.setString(1, batchId);
+                return count(ps);
+            }
+        });
+    }
+
+    @Override
+    public void forEachLine(String batchId, Consumer<FinishedLine> consumer) {
+        tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT line_no, custom_id, state, status_code, result_body, "
+                    + "error_code, error_message, prompt_tokens, completion_tokens, cached_tokens FROM requests "
+                    + "WHERE batch_id = ? ORDER BY line_no")) {
+                ps.setFetchSize(500);
+                ps.setString(1, batchId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        StoredResult result = rs.getInt(3) == 2 ? result(rs, 4) : null;
+                        consumer.accept(new FinishedLine(rs.getInt(1), rs.getString(2), result));
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public boolean terminate(BatchTermination t, boolean outbox) {
+        return tx(c -> {
+            String stampColumn = switch (t.to()) {
+                case COMPLETED -> "completed_at";
+                case CANCELLED -> "cancelled_at";
+                case EXPIRED -> "expired_at";
+                default -> throw new IllegalArgumentException("not a terminal status of a batch that ran: " + t.to());
+            };
+            try (PreparedStatement ps = c.prepareStatement("UPDATE batches SET status = ?, " + stampColumn + " = ?, "
+                    + "output_file_id = ?, error_file_id = ?, completed = ?, failed = ? WHERE id = ? AND status = ?")) {
+                ps.setString(1, t.to().wire());
+                ps.setLong(2, t.at());
+                ps.setString(3, t.outputFile() == null ? null : t.outputFile().id());
+                ps.setString(4, t.errorFile() == null ? null : t.errorFile().id());
+                ps.setLong(5, t.completed());
+                ps.setLong(6, t.failed());
+                ps.setString(7, t.batchId());
+                ps.setString(8, t.from().wire());
+                if (ps.executeUpdate() != 1) {
+                    c.rollback();
+                    return false;
+                }
+            }
+            if (t.outputFile() != null) {
+                insertFile(c, t.outputFile());
+            }
+            if (t.errorFile() != null) {
+                insertFile(c, t.errorFile());
+            }
+            if (t.unrunErrorCode() != null) {
+                if (outbox) {
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO outbox (batch_id, line_no) "
+                            + "SELECT batch_id, line_no FROM requests WHERE batch_id = ? AND state <> 2 ORDER BY line_no")) {
+                        ps.setString(1, t.batchId());
+                        ps.executeUpdate();
+                    }
+                }
+                try (PreparedStatement ps = c.prepareStatement("UPDATE requests SET state = 2, status_code = 0, "
+                        + "error_code = ?, error_message = ?, lease_owner = NULL, lease_token = NULL, "
+                        + "lease_expires_at = NULL WHERE batch_id = ? AND state <> 2")) {
+                    ps.setString(1, t.unrunErrorCode());
+                    ps.setString(2, t.unrunErrorMessage());
+                    ps.setString(3, t.batchId());
+                    ps.executeUpdate();
+                }
+            }
+            if (outbox) {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO outbox (batch_id, line_no) VALUES (?, NULL)")) {
+                    ps.setString(1, t.batchId());
+                    ps.executeUpdate();
+                }
+            }
+            return true;
+        });
+    }
+
+    private static BatchRecord batch(ResultSet rs) throws SQLException {
+        String metadataJson = rs.getString(25);
+        String errorsJson = rs.getString(26);
+        long total = rs.getLong(18);
+        Batch b = new Batch(
+                rs.getString(1), rs.getString(2),
+                errorsJson == null ? null : new BatchErrors(parse(errorsJson, new TypeReference<List<BatchError>>() { })),
+                rs.getString(3), rs.getString(4), BatchStatus.fromWire(rs.getString(5)),
+                rs.getString(16), rs.getString(17), rs.getLong(7),
+                getLong(rs, 8), getLong(rs, 9), getLong(rs, 10), getLong(rs, 11), getLong(rs, 12), getLong(rs, 13),
+                getLong(rs, 14), getLong(rs, 15),
+                new RequestCounts(total, rs.getLong(19), rs.getLong(20)),
+                metadataJson == null ? null : parse(metadataJson, new TypeReference<Map<String, String>>() { }),
+                rs.getString(24),
+                new BatchUsage(rs.getLong(21), rs.getLong(22), rs.getLong(23)));
+        String stop = rs.getString(6);
+        return new BatchRecord(b, stop == null ? null : StopReason.valueOf(stop), getLong(rs, 27), rs.getString(28));
+    }
+
+    // ---------------------------------------------------------------- request rows
+
+    @Override
+    public List<ClaimedRequest> claim(String owner, Set<String> models, int max, Duration lease) {
+        if (models.isEmpty() || max <= 0) {
+            return List.of();
+        }
+        return tx(c -> {
+            List<ActiveBatch> active = new ArrayList<>();
+            String in = String.join(",", Collections.nCopies(models.size(), "?"));
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, model, endpoint, input_file_id FROM batches "
+                    + "WHERE status = 'in_progress' AND stop_reason IS NULL AND completed + failed < total "
+                    + "AND model IN (" + in + ") ORDER BY seq")) {
+                bind(ps, new ArrayList<>(models));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        active.add(new ActiveBatch(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+                    }
+                }
+            }
+            if (active.isEmpty()) {
+                return List.of();
+            }
+            long token;
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT " + dialect.nextToken())) {
+                rs.next();
+                token = rs.getLong(1);
+            }
+            List<ClaimedRequest> candidates = new ArrayList<>();
+            for (ActiveBatch b : active) {
+                int want = max - candidates.size();
+                if (want <= 0) {
+                    break;
+                }
+                // Pending rows first, then rows whose lease ran out (their worker died or stalled).
+                collect(c, "SELECT line_no, custom_id, body_offset, body_length FROM requests WHERE batch_id = ? "
+                        + "AND state = 0 ORDER BY line_no LIMIT ?", b, want, token, candidates);
+                want = max - candidates.size();
+                if (want > 0) {
+                    collect(c, "SELECT line_no, custom_id, body_offset, body_length FROM requests WHERE batch_id = ? "
+                            + "AND state = 1 AND lease_expires_at < CURRENT_TIMESTAMP ORDER BY line_no LIMIT ?",
+                            b, want, token, candidates);
+                }
+            }
+            if (candidates.isEmpty()) {
+                return List.of();
+            }
+            // The guard in the WHERE clause makes the claim safe against a concurrent claimer on another
+            // node: only rows still runnable change hands, and the update count tells us which.
+            List<ClaimedRequest> won = new ArrayList<>(candidates.size());
+            try (PreparedStatement ps = c.prepareStatement("UPDATE requests SET state = 1, lease_owner = ?, "
+                    + "lease_token = ?, lease_expires_at = " + dialect.leaseExpiry() + " WHERE batch_id = ? "
+                    + "AND line_no = ? AND (state = 0 OR (state = 1 AND lease_expires_at < CURRENT_TIMESTAMP))")) {
+                for (ClaimedRequest r : candidates) {
+                    ps.setString(1, owner);
+                    ps.setLong(2, token);
+                    ps.setLong(3, lease.toMillis());
+                    ps.setString(4, r.batchId());
+                    ps.setInt(5, r.lineNo());
+                    ps.addBatch();
+                }
+                int[] counts = ps.executeBatch();
+                for (int i = 0; i < counts.length; i++) {
+                    if (counts[i] == 1 || counts[i] == Statement.SUCCESS_NO_INFO) {
+                        won.add(candidates.get(i));
+                    }
+                }
+            }
+            return won;
+        });
+    }
+
+    /** A running batch that may have rows to claim. */
+    private record ActiveBatch(String id, String model, String endpoint, String inputFileId) {
+    }
+
+    private static void collect(Connection c, String sql, ActiveBatch b, int limit, long token,
+                                List<ClaimedRequest> out) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, b.id());
+            ps.setInt(2, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new ClaimedRequest(b.id(), rs.getInt(1), rs.getString(2), b.model(), b.endpoint(), b.inputFileId(),
+                            rs.getLong(3), rs.getInt(4), token));
+                }
+            }
+        }
+    }
+
+    @Override
+    public int renewLeases(String owner, Duration lease) {
+        return tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE requests SET lease_expires_at = " + dialect.leaseExpiry()
+                    + " WHERE lease_owner = ? AND state = 1")) {
+                ps.setLong(1, lease.toMillis());
+                ps.setString(2, owner);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public int releaseLeases(String owner) {
+        return tx(c -> update(c, "UPDATE requests SET state = 0, lease_owner = NULL, lease_token = NULL, "
+                + "lease_expires_at = NULL WHERE lease_owner = ? AND state = 1", owner));
+    }
+
+    @Override
+    public CompletionResult complete(List<RequestCompletion> completions, boolean outbox) {
+        if (completions.isEmpty()) {
+            return new CompletionResult(List.of(), Set.of());
+        }
+        return tx(c -> {
+            List<RequestCompletion> accepted = new ArrayList<>(completions.size());
+            try (PreparedStatement ps = c.prepareStatement("UPDATE requests SET state = 2, status_code = ?, "
+                    + "result_body = ?, error_code = ?, error_message = ?, prompt_tokens = ?, completion_tokens = ?, "
+                    + "cached_tokens = ?, lease_owner = NULL, lease_expires_at = NULL "
+                    + "WHERE batch_id = ? AND line_no = ? AND lease_token = ? AND state = 1")) {
+                for (RequestCompletion rc : completions) {
+                    StoredResult r = rc.result();
+                    ps.setInt(1, r.statusCode());
+                    ps.setString(2, r.body());
+                    ps.setString(3, r.errorCode());
+                    ps.setString(4, truncate(r.errorMessage()));
+                    ps.setLong(5, r.usage().promptTokens());
+                    ps.setLong(6, r.usage().completionTokens());
+                    ps.setLong(7, r.usage().cachedPromptTokens());
+                    ps.setString(8, rc.batchId());
+                    ps.setInt(9, rc.lineNo());
+                    ps.setLong(10, rc.leaseToken());
+                    ps.addBatch();
+                }
+                int[] counts = ps.executeBatch();
+                for (int i = 0; i < counts.length; i++) {
+                    if (counts[i] == 1 || counts[i] == Statement.SUCCESS_NO_INFO) {
+                        accepted.add(completions.get(i));
+                    }
+                }
+            }
+            Map<String, long[]> perBatch = new HashMap<>();
+            for (RequestCompletion rc : accepted) {
+                long[] a = perBatch.computeIfAbsent(rc.batchId(), k -> new long[5]);
+                StoredResult r = rc.result();
+                a[r.succeeded() ? 0 : 1]++;
+                a[2] += r.usage().promptTokens();
+                a[3] += r.usage().completionTokens();
+                a[4] += r.usage().cachedPromptTokens();
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE batches SET completed = completed + ?, "
+                    + "failed = failed + ?, input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, "
+                    + "cached_tokens = cached_tokens + ? WHERE id = ?")) {
+                for (Map.Entry<String, long[]> e : perBatch.entrySet()) {
+                    long[] a = e.getValue();
+                    for (int i = 0; i < 5; i++) {
+                        ps.setLong(i + 1, a[i]);
+                    }
+                    ps.setString(6, e.getKey());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            if (outbox && !accepted.isEmpty()) {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO outbox (batch_id, line_no) VALUES (?, ?)")) {
+                    for (RequestCompletion rc : accepted) {
+                        ps.setString(1, rc.batchId());
+                        ps.setInt(2, rc.lineNo());
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
+            }
+            Set<String> ready = new LinkedHashSet<>();
+            if (!perBatch.isEmpty()) {
+                List<Object> ids = new ArrayList<>(perBatch.keySet());
+                String in = String.join(",", Collections.nCopies(ids.size(), "?"));
+                try (PreparedStatement ps = c.prepareStatement("SELECT id FROM batches WHERE id IN (" + in + ") AND "
+                        + "(status = 'cancelling' OR (status = 'in_progress' AND (stop_reason IS NOT NULL "
+                        + "OR completed + failed = total)))")) {
+                    bind(ps, ids);
+                    ready.addAll(ids(ps));
+                }
+            }
+            return new CompletionResult(accepted, ready);
+        });
+    }
+
+    private static String truncate(String s) {
+        return s == null || s.length() <= 4000 ? s : s.substring(0, 4000);
+    }
+
+    // ---------------------------------------------------------------- outbox
+
+    @Override
+    public List<OutboxEvent> pollOutbox(int max) {
+        return tx(c -> {
+            List<OutboxEvent> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT o.id, o.batch_id, o.line_no, r.custom_id, r.status_code, "
+                    + "r.result_body, r.error_code, r.error_message, r.prompt_tokens, r.completion_tokens, r.cached_tokens "
+                    + "FROM outbox o LEFT JOIN requests r ON r.batch_id = o.batch_id AND r.line_no = o.line_no "
+                    + "ORDER BY o.id LIMIT ?")) {
+                ps.setInt(1, max);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        long id = rs.getLong(1);
+                        String batchId = rs.getString(2);
+                        rs.getInt(3);
+                        if (rs.wasNull()) {
+                            out.add(new OutboxEvent(id, null, batchOutcome(c, batchId)));
+                        } else {
+                            StoredResult r = result(rs, 5);
+                            out.add(new OutboxEvent(id, new RequestOutcome(batchId, rs.getString(4), r.statusCode(),
+                                    r.body(), r.errorCode(), r.usage()), null));
+                        }
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    private static BatchOutcome batchOutcome(Connection c, String batchId) throws SQLException {
+        Batch b = findBatch(c, batchId).orElseThrow().batch();
+        return new BatchOutcome(b.id(), b.status().wire(), b.outputFileId(), b.errorFileId(),
+                b.requestCounts().total(), b.requestCounts().completed(), b.requestCounts().failed());
+    }
+
+    @Override
+    public void ackOutbox(List<Long> eventIds) {
+        if (eventIds.isEmpty()) {
+            return;
+        }
+        tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM outbox WHERE id = ?")) {
+                for (long id : eventIds) {
+                    ps.setLong(1, id);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void recordHandlerFailure(long eventId, String handler, String batchId, String customId, String error, long at) {
+        tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO handler_failures (event_id, handler, batch_id, "
+                    + "custom_id, error, failed_at) VALUES (?,?,?,?,?,?)")) {
+                ps.setLong(1, eventId);
+                ps.setString(2, handler);
+                ps.setString(3, batchId);
+                ps.setString(4, customId);
+                ps.setString(5, truncate(error == null ? "(no message)" : error));
+                ps.setLong(6, at);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public long countHandlerFailures(String batchId) {
+        return tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM handler_failures WHERE batch_id = ?")) {
+                ps.setString(1, batchId);
+                return count(ps);
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        dataSource.close();
+    }
+
+    // ---------------------------------------------------------------- the loader
+
+    /** Holds one connection and transaction from the first row to commit or close. */
+    private final class JdbcRequestLoader implements RequestLoader {
+        private final String batchId;
+        private final Connection connection;
+        private final PreparedStatement insert;
+        private int pending;
+        private long total;
+        private long preFailed;
+        private boolean done;
+
+        JdbcRequestLoader(String batchId) {
+            this.batchId = batchId;
+            try {
+                this.connection = dataSource.getConnection();
+                connection.setAutoCommit(false);
+                this.insert = connection.prepareStatement("INSERT INTO requests (batch_id, line_no, custom_id, "
+                        + "body_offset, body_length, state, status_code, result_body, error_code, error_message, "
+                        + "prompt_tokens, completion_tokens, cached_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,0,0,0)");
+            } catch (SQLException e) {
+                throw new StoreException("cannot start loading requests: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void add(RequestRow row) {
+            try {
+                insert.setString(1, batchId);
+                insert.setInt(2, row.lineNo());
+                insert.setString(3, row.customId());
+                insert.setLong(4, row.bodyOffset());
+                insert.setInt(5, row.bodyLength());
+                StoredResult f = row.preFailed();
+                insert.setInt(6, f == null ? 0 : 2);
+                if (f == null) {
+                    insert.setNull(7, Types.INTEGER);
+                } else {
+                    insert.setInt(7, f.statusCode());
+                }
+                insert.setString(8, f == null ? null : f.body());
+                insert.setString(9, f == null ? null : f.errorCode());
+                insert.setString(10, f == null ? null : f.errorMessage());
+                insert.addBatch();
+                total++;
+                if (f != null) {
+                    preFailed++;
+                }
+                if (++pending >= LOAD_FLUSH_ROWS) {
+                    insert.executeBatch();
+                    pending = 0;
+                }
+            } catch (SQLException e) {
+                throw new StoreException("cannot store request line " + row.lineNo() + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public boolean commit(String model, long at) {
+            try {
+                if (pending > 0) {
+                    insert.executeBatch();
+                    pending = 0;
+                }
+                try (PreparedStatement ps = connection.prepareStatement("UPDATE batches SET status = 'in_progress', "
+                        + "in_progress_at = ?, model = ?, total = ?, failed = ? WHERE id = ? AND status = 'validating'")) {
+                    ps.setLong(1, at);
+                    ps.setString(2, model);
+                    ps.setLong(3, total);
+                    ps.setLong(4, preFailed);
+                    ps.setString(5, batchId);
+                    if (ps.executeUpdate() != 1) {
+                        connection.rollback();
+                        done = true;
+                        return false;
+                    }
+                }
+                connection.commit();
+                done = true;
+                return true;
+            } catch (SQLException e) {
+                throw new StoreException("cannot commit the requests of " + batchId + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (!done) {
+                    connection.rollback();
+                }
+                insert.close();
+                connection.setAutoCommit(true);
+                connection.close();
+            } catch (SQLException e) {
+                throw new StoreException("cannot close the request loader: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static StoredResult result(ResultSet rs, int first) throws SQLException {
+        TokenUsage usage = new TokenUsage(rs.getLong(first + 4), rs.getLong(first + 5), rs.getLong(first + 6));
+        return new StoredResult(rs.getInt(first), rs.getString(first + 1), rs.getString(first + 2),
+                rs.getString(first + 3), usage);
+    }
+
+    private static int update(Connection c, String sql, String arg) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, arg);
+            return ps.executeUpdate();
+        }
+    }
+
+    private static List<String> ids(Connection c, String sql) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            return ids(ps);
+        }
+    }
+
+    private static List<String> ids(PreparedStatement ps) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    private static long count(PreparedStatement ps) throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static void bind(PreparedStatement ps, List<Object> args) throws SQLException {
+        for (int i = 0; i < args.size(); i++) {
+            Object a = args.get(i);
+            if (a instanceof Integer n) {
+                ps.setInt(i + 1, n);
+            } else {
+                ps.setString(i + 1, (String) a);
+            }
+        }
+    }
+
+    private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.BIGINT);
+        } else {
+            ps.setLong(i, v);
+        }
+    }
+
+    private static Long getLong(ResultSet rs, int i) throws SQLException {
+        long v = rs.getLong(i);
+        return rs.wasNull() ? null : v;
+    }
+
+    private static String json(Object o) {
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static <T> T parse(String s, TypeReference<T> type) {
+        try {
+            return JSON.readValue(s, type);
+        } catch (JsonProcessingException e) {
+            throw new StoreException("corrupt JSON in the job store: " + e.getMessage(), e);
+        }
+    }
+}

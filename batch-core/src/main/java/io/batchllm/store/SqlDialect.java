@@ -1,0 +1,46 @@
+package io.batchllm.store;
+
+/**
+ * The few places where H2 and PostgreSQL SQL differ. Everything else the store writes is standard.
+ */
+public enum SqlDialect {
+    H2("h2", "DATEADD('MILLISECOND', ?, CURRENT_TIMESTAMP)", "NEXT VALUE FOR lease_token_seq"),
+    POSTGRESQL("postgresql", "(CURRENT_TIMESTAMP + (? * INTERVAL '1 millisecond'))", "nextval('lease_token_seq')");
+
+    private final String migrationFolder;
+    private final String leaseExpiry;
+    private final String nextToken;
+
+    SqlDialect(String migrationFolder, String leaseExpiry, String nextToken) {
+        this.migrationFolder = migrationFolder;
+        this.leaseExpiry = leaseExpiry;
+        this.nextToken = nextToken;
+    }
+
+    /** Classpath folder under {@code io/batchllm/store/migrations/} holding this dialect's scripts. */
+    String migrationFolder() {
+        return migrationFolder;
+    }
+
+    /** A timestamp expression: the database's now plus a bind parameter of milliseconds. */
+    String leaseExpiry() {
+        return leaseExpiry;
+    }
+
+    /** An expression that draws the next fencing token. */
+    String nextToken() {
+        return nextToken;
+    }
+
+    /** The dialect of a JDBC URL. */
+    public static SqlDialect forUrl(String jdbcUrl) {
+        if (jdbcUrl.startsWith("jdbc:h2:")) {
+            return H2;
+        }
+        if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+            return POSTGRESQL;
+        }
+        throw new IllegalArgumentException("unsupported database URL '" + jdbcUrl
+                + "': BatchLLM supports jdbc:h2: and jdbc:postgresql:");
+    }
+}
