@@ -36,9 +36,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * settings, so a token top-p would have cut still gets a finite logprob.
  *
  * <p><b>Memory and threads.</b> Not thread-safe: one instance per sequence, used by one thread at a
- * time. It keeps a vocabulary-sized float scratch row (allocated on first use, reused after) and a
- * candidate buffer that grows to the largest candidate set seen, so sampling does not allocate
- * vocabulary-sized arrays per token. The input row is never modified.
+ * time. It keeps a vocabulary-sized float scratch row (allocated on first use, reused after; 4 bytes
+ * per vocabulary entry, 0.5 MB for a 128k vocabulary) and a candidate buffer that grows to the
+ * largest candidate set seen, so sampling does not allocate vocabulary-sized arrays per token. The
+ * input row is never modified. Cost: one {@code Math.exp} per vocabulary entry per non-greedy token
+ * (two with logprobs) unless top-k is set; greedy sampling is a copy and a scan.
  */
 public final class Sampler {
     private final SamplingParams params;
@@ -50,7 +52,9 @@ public final class Sampler {
     private final Map<Integer, Integer> generatedCounts = new HashMap<>();
 
     private float[] scratch;
+    /** Sorted candidate keys (see {@link RankKeys}) and their weights, both grown as needed. */
     private long[] candidates = new long[0];
+    private double[] weights = new double[0];
     private final long[] topLogprobKeys;
 
     private Sampler(SamplingParams params, int vocabSize, long streamSeed) {
@@ -112,12 +116,19 @@ public final class Sampler {
         }
         float[] row = adjustedRow(logits, offset);
         float max = max(row);
+        double logNormalizer = 0;
+        List<TokenLogprob> top = List.of();
+        if (params.logprobs()) {
+            // before the draw, which overwrites the scratch row with weights
+            logNormalizer = logNormalizer(row, max);
+            top = topLogprobs(row, logNormalizer);
+        }
         int token = params.greedy() ? argmax(row, 0, vocabSize) : draw(row, max);
-        SampledToken result = params.logprobs() ? withLogprobs(row, max, token) : new SampledToken(token, Float.NaN, List.of());
+        float logprob = params.logprobs() ? (float) (adjustedLogit(logits, offset, token) - logNormalizer) : Float.NaN;
         if (params.penalized()) {
             generatedCounts.merge(token, 1, Integer::sum);
         }
-        return result;
+        return new SampledToken(token, logprob, top);
     }
 
     /**
@@ -171,35 +182,57 @@ public final class Sampler {
         return max;
     }
 
-    /** Steps 4-8. */
+    /**
+     * Token {@code token}'s logit after bias and penalties, recomputed from the input row with the
+     * same float operations as {@link #adjustedRow} (so it is bit-identical) because the draw has
+     * overwritten the scratch copy.
+     */
+    private float adjustedLogit(float[] logits, int offset, int token) {
+        float value = logits[offset + token];
+        for (int i = 0; i < biasTokens.length; i++) {
+            if (biasTokens[i] == token) {
+                value += biasValues[i];
+            }
+        }
+        Integer count = generatedCounts.get(token);
+        if (count != null) {
+            value -= (float) params.frequencyPenalty() * count + (float) params.presencePenalty();
+        }
+        return value;
+    }
+
+    /**
+     * Steps 4-8. Each token's weight {@code exp((logit - max) / temperature)} (1 for the most likely)
+     * is computed once: Math.exp over the vocabulary is the main cost of sampling on the CPU.
+     * The scratch row is overwritten with weights where the whole vocabulary is weighed.
+     */
     private int draw(float[] row, float max) {
         double invTemperature = 1.0 / params.temperature();
-        boolean topK = params.topK() > 0 && params.topK() < vocabSize;
-        boolean truncates = params.topP() < 1 || params.minP() > 0;
-        if (!topK && !truncates) {
-            return drawFromWholeRow(row, max, invTemperature);
-        }
         int count;
         double totalWeight;
-        if (topK) {
+        if (params.topK() > 0 && params.topK() < vocabSize) {
             count = RankKeys.selectBest(row, vocabSize, params.topK(), candidates(params.topK()));
             totalWeight = 0;
             for (int i = 0; i < count; i++) {
-                totalWeight += weight(row, candidates[i], max, invTemperature);
+                weights[i] = Math.exp((row[RankKeys.id(candidates[i])] - max) * invTemperature);
+                totalWeight += weights[i];
             }
         } else {
-            totalWeight = wholeRowWeight(row, max, invTemperature);
-            count = collectPossibleSurvivors(row, max, invTemperature, totalWeight);
+            totalWeight = toWeights(row, max, invTemperature);
+            if (params.topP() == 1 && params.minP() == 0) {
+                return drawInIdOrder(row, totalWeight);
+            }
+            count = collectPossibleSurvivors(row, totalWeight);
         }
-        int kept = truncate(row, count, max, invTemperature, totalWeight);
+        int kept = truncate(count, totalWeight);
         double keptWeight = 0;
         for (int i = 0; i < kept; i++) {
-            keptWeight += weight(row, candidates[i], max, invTemperature);
+            keptWeight += weights[i];
         }
         double target = random.nextDouble() * keptWeight;
         double cumulative = 0;
         for (int i = 0; i < kept - 1; i++) {
-            cumulative += weight(row, candidates[i], max, invTemperature);
+            cumulative += weights[i];
             if (target < cumulative) {
                 return RankKeys.id(candidates[i]);
             }
@@ -208,64 +241,25 @@ public final class Sampler {
         return RankKeys.id(candidates[kept - 1]);
     }
 
-    /**
-     * Without top-p or min-p a full sort is avoidable: the top-p bound only ever keeps tokens with
-     * {@code p >= (1 - top_p) / (V - 1)} (the rest together hold less than {@code 1 - top_p}, so the
-     * nucleus is reached before them) and min-p keeps {@code p >= min_p * p_max}. Collects the tokens
-     * passing both bounds (loosened slightly against rounding; extra candidates change nothing) and
-     * sorts only those, most likely first.
-     */
-    private int collectPossibleSurvivors(float[] row, float max, double invTemperature, double totalWeight) {
-        double minWeight = 0;
-        if (params.topP() < 1 && vocabSize > 1) {
-            minWeight = (1 - params.topP()) / (vocabSize - 1) * totalWeight;
-        }
-        minWeight = Math.max(minWeight, params.minP()) * 0.999;
-        // weight >= w  <=>  logit >= max + ln(w) * temperature; the max itself always passes
-        double logitBound = minWeight > 0 ? Math.min(max, max + Math.log(minWeight) / invTemperature) : Double.NEGATIVE_INFINITY;
-        int count = 0;
+    /** Replaces each logit by its weight and returns their sum. */
+    private double toWeights(float[] row, float max, double invTemperature) {
+        double total = 0;
         for (int i = 0; i < vocabSize; i++) {
-            if (row[i] >= logitBound) {
-                candidates(count + 1)[count++] = RankKeys.key(row[i], i);
-            }
+            float weight = (float) Math.exp((row[i] - max) * invTemperature);
+            row[i] = weight;
+            total += weight;
         }
-        Arrays.sort(candidates, 0, count);
-        return count;
+        return total;
     }
 
-    /** Steps 6-7 on sorted candidates: how many of the first ones survive top-p and min-p (at least 1). */
-    private int truncate(float[] row, int count, float max, double invTemperature, double totalWeight) {
-        int kept = count;
-        if (params.topP() < 1) {
-            double cumulative = 0;
-            for (int i = 0; i < count; i++) {
-                cumulative += weight(row, candidates[i], max, invTemperature);
-                if (cumulative >= params.topP() * totalWeight) {
-                    kept = i + 1;
-                    break;
-                }
-            }
-        }
-        if (params.minP() > 0) {
-            // the most likely candidate has weight exp(0) = 1, so min_p * p_max is min_p in weight units
-            int i = 1;
-            while (i < kept && weight(row, candidates[i], max, invTemperature) >= params.minP()) {
-                i++;
-            }
-            kept = i;
-        }
-        return Math.max(kept, 1);
-    }
-
-    /** Temperature only: draw over the whole row in id order, no sort needed. */
-    private int drawFromWholeRow(float[] row, float max, double invTemperature) {
-        double target = random.nextDouble() * wholeRowWeight(row, max, invTemperature);
+    /** Temperature only: no sort needed, walk the weights in id order. */
+    private int drawInIdOrder(float[] weightRow, double totalWeight) {
+        double target = random.nextDouble() * totalWeight;
         double cumulative = 0;
         int last = 0;
         for (int i = 0; i < vocabSize; i++) {
-            double w = Math.exp((row[i] - max) * invTemperature);
-            if (w > 0) {
-                cumulative += w;
+            if (weightRow[i] > 0) {
+                cumulative += weightRow[i];
                 last = i;
                 if (target < cumulative) {
                     return i;
@@ -275,38 +269,85 @@ public final class Sampler {
         return last;
     }
 
-    private double wholeRowWeight(float[] row, float max, double invTemperature) {
-        double total = 0;
-        for (int i = 0; i < vocabSize; i++) {
-            total += Math.exp((row[i] - max) * invTemperature);
+    /**
+     * Top-p and min-p without top-k, sorting only what can survive: the top-p bound only ever keeps
+     * tokens with {@code p >= (1 - top_p) / (V - 1)} (the rest together hold less than
+     * {@code 1 - top_p}, so the nucleus is complete before them) and min-p keeps
+     * {@code p >= min_p * p_max}, where p_max has weight 1. Collects the tokens passing both bounds
+     * (loosened slightly against rounding; extra candidates change nothing) and sorts them, most
+     * likely first.
+     */
+    private int collectPossibleSurvivors(float[] weightRow, double totalWeight) {
+        double bound = params.minP();
+        if (params.topP() < 1 && vocabSize > 1) {
+            bound = Math.max(bound, (1 - params.topP()) / (vocabSize - 1) * totalWeight);
         }
-        return total;
+        // the most likely token has weight exactly 1 and must always pass
+        bound = Math.min(bound * 0.999, 1);
+        int count = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            if (weightRow[i] >= bound) {
+                candidates(count + 1)[count++] = RankKeys.key(weightRow[i], i);
+            }
+        }
+        Arrays.sort(candidates, 0, count);
+        for (int i = 0; i < count; i++) {
+            weights[i] = weightRow[RankKeys.id(candidates[i])];
+        }
+        return count;
     }
 
-    /** Unnormalized probability of a candidate: exp((logit - max) / temperature), 1 for the max. */
-    private static double weight(float[] row, long key, float max, double invTemperature) {
-        return Math.exp((row[RankKeys.id(key)] - max) * invTemperature);
+    /** Steps 6-7 on sorted candidates: how many of the first ones survive top-p and min-p (at least 1). */
+    private int truncate(int count, double totalWeight) {
+        int kept = count;
+        if (params.topP() < 1) {
+            double cumulative = 0;
+            for (int i = 0; i < count; i++) {
+                cumulative += weights[i];
+                if (cumulative >= params.topP() * totalWeight) {
+                    kept = i + 1;
+                    break;
+                }
+            }
+        }
+        if (params.minP() > 0) {
+            // in weight units min_p * p_max is min_p * weights[0]
+            double bound = params.minP() * weights[0];
+            int i = 1;
+            while (i < kept && weights[i] >= bound) {
+                i++;
+            }
+            kept = i;
+        }
+        return Math.max(kept, 1);
     }
 
+    /** The candidate buffer, grown (with its weights) to hold at least {@code needed} entries. */
     private long[] candidates(int needed) {
         if (candidates.length < needed) {
-            candidates = Arrays.copyOf(candidates, Math.max(needed, Math.min(vocabSize, Math.max(64, 2 * candidates.length))));
+            int size = Math.max(needed, Math.min(vocabSize, Math.max(64, 2 * candidates.length)));
+            candidates = Arrays.copyOf(candidates, size);
+            weights = new double[size];
         }
         return candidates;
     }
 
-    private SampledToken withLogprobs(float[] row, float max, int token) {
+    /** log(sum(exp(logit))) at temperature 1: the normalizer of the model's distribution. */
+    private double logNormalizer(float[] row, float max) {
         double sum = 0;
         for (int i = 0; i < vocabSize; i++) {
             sum += Math.exp(row[i] - max);
         }
-        double logNormalizer = max + Math.log(sum);
+        return max + Math.log(sum);
+    }
+
+    private List<TokenLogprob> topLogprobs(float[] row, double logNormalizer) {
         int count = RankKeys.selectBest(row, vocabSize, topLogprobKeys.length, topLogprobKeys);
         List<TokenLogprob> top = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             int id = RankKeys.id(topLogprobKeys[i]);
             top.add(new TokenLogprob(id, (float) (row[id] - logNormalizer)));
         }
-        return new SampledToken(token, (float) (row[token] - logNormalizer), top);
+        return top;
     }
 }

@@ -204,6 +204,29 @@ class SamplerTest {
     }
 
     @Test
+    void topPIsMeasuredOnTheTopKSurvivors() {
+        // over all four, 0.4 + 0.3 < 0.75 would keep token 2 too; renormalized over the top 3,
+        // 0.4/0.9 + 0.3/0.9 = 0.78 >= 0.75 keeps only tokens 0 and 1
+        float[] logits = logitsOf(0.4, 0.3, 0.2, 0.1);
+        int[] counts = histogram(params().seed(3L).topK(3).topP(0.75).build(), logits, 3000);
+        assertEquals(0, counts[2] + counts[3]);
+        int[] withoutTopK = histogram(params().seed(3L).topP(0.75).build(), logits, 3000);
+        assertTrue(withoutTopK[2] > 0);
+        assertEquals(0, withoutTopK[3]);
+    }
+
+    @Test
+    void minPIsMeasuredAfterTemperature() {
+        // at temperature 0.5 the weights are 0.25 : 0.09 : 0.0225 : 0.0025, and min_p 0.1 needs 0.025
+        float[] logits = logitsOf(0.5, 0.3, 0.15, 0.05);
+        int[] cold = histogram(params().seed(1L).temperature(0.5).minP(0.1).build(), logits, 3000);
+        assertEquals(0, cold[2] + cold[3]);
+        int[] warm = histogram(params().seed(1L).minP(0.1).build(), logits, 3000);
+        assertTrue(warm[2] > 0, "0.15 >= 0.1 * 0.5 at temperature 1");
+        assertEquals(0, warm[3]);
+    }
+
+    @Test
     void logprobsDescribeTheModelBeforeTemperatureAndTruncation() {
         float[] logits = logitsOf(0.5, 0.3, 0.2);
         SampledToken token = Sampler.create(params().temperature(0.5).topK(1).logprobs(true).topLogprobs(2).build(), 3, 0)
@@ -212,6 +235,17 @@ class SamplerTest {
         assertEquals(Math.log(0.5), token.logprob(), 1e-5);
         assertEquals(List.of(0, 1), token.topLogprobs().stream().map(TokenLogprob::token).toList());
         assertEquals(Math.log(0.3), token.topLogprobs().get(1).logprob(), 1e-5);
+    }
+
+    @Test
+    void logprobsOfASampledTokenSurviveTheDraw() {
+        // the draw overwrites the scratch row; the reported logprob must still be the model's
+        float[] logits = logitsOf(0.5, 0.3, 0.2);
+        Sampler sampler = Sampler.create(params().seed(21L).temperature(1.5).logprobs(true).build(), 3, 0);
+        for (int i = 0; i < 50; i++) {
+            SampledToken token = sampler.sample(logits);
+            assertEquals(Math.log(new double[] {0.5, 0.3, 0.2}[token.token()]), token.logprob(), 1e-5);
+        }
     }
 
     @Test
