@@ -62,6 +62,7 @@ public final class RequestParser {
     public static GenerationRequest parseChat(String body) {
         JsonFields fields = new JsonFields(readObject(body), "");
         String model = model(fields);
+        rejectStreaming(fields);
         rejectUnsupportedChatFields(fields);
         List<ChatMessage> messages = messages(fields);
         SamplingParams.Builder sampling = commonSampling(fields);
@@ -86,6 +87,7 @@ public final class RequestParser {
     public static GenerationRequest parseCompletion(String body) {
         JsonFields fields = new JsonFields(readObject(body), "");
         String model = model(fields);
+        rejectStreaming(fields);
         if (Boolean.TRUE.equals(fields.optionalBoolean("echo"))) {
             throw new RequestException("echo", "unsupported_value",
                     "echo is not supported; the prompt is not repeated in the completion. Remove echo or set it to false");
@@ -129,11 +131,14 @@ public final class RequestParser {
         if (model.isBlank()) {
             throw new RequestException("model", "invalid_value", "model must name a model, got an empty string");
         }
+        return model;
+    }
+
+    private static void rejectStreaming(JsonFields fields) {
         if (Boolean.TRUE.equals(fields.optionalBoolean("stream"))) {
             throw new RequestException("stream", "unsupported_value",
                     "stream is not supported in batch requests; remove stream or set it to false");
         }
-        return model;
     }
 
     private static void rejectUnsupportedChatFields(JsonFields fields) {

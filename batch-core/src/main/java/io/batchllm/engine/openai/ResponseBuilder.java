@@ -40,7 +40,15 @@ public final class ResponseBuilder {
         this.systemFingerprint = Objects.requireNonNull(systemFingerprint, "systemFingerprint");
     }
 
-    /** The response for {@code request}'s endpoint, echoing its model. */
+    /**
+     * The response for {@code request}'s endpoint, echoing its model.
+     *
+     * @param request the parsed request
+     * @param promptTokens the prompt's length in tokens after templating (counted once for n > 1)
+     * @param cachedPromptTokens how many of those were served from a prefix cache
+     * @param choices one output per choice index, at least one
+     * @return a 200 result whose usage matches the body's
+     */
     public InferenceResult build(GenerationRequest request, int promptTokens, int cachedPromptTokens,
             List<ChoiceOutput> choices) {
         return switch (request.endpoint()) {
@@ -53,7 +61,7 @@ public final class ResponseBuilder {
      * A {@code chat.completion} body:
      * {@code {id, object, created, model, choices:[{index, message:{role, content, refusal}, logprobs,
      * finish_reason}], usage:{prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details:
-     * {cached_tokens}}, system_fingerprint}}.
+     * {cached_tokens}}, system_fingerprint}}. Parameters as {@link #build}.
      */
     public InferenceResult chatCompletion(String model, int promptTokens, int cachedPromptTokens,
             List<ChoiceOutput> choices) {
@@ -92,7 +100,7 @@ public final class ResponseBuilder {
      * where logprobs is null or {@code {tokens, token_logprobs, top_logprobs:[{token: logprob}],
      * text_offset}}. {@code text_offset} counts Unicode code points from the start of the choice's
      * text (there is no echo), like OpenAI's Python-based server; when two alternatives decode to the
-     * same text, the map keeps the more likely one.
+     * same text, the map keeps the more likely one. Parameters as {@link #build}.
      */
     public InferenceResult textCompletion(String model, int promptTokens, int cachedPromptTokens,
             List<ChoiceOutput> choices) {
