@@ -1,0 +1,319 @@
+package io.batchllm.engine.openai;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.batchllm.engine.chat.ChatMessage;
+import io.batchllm.engine.sampling.SamplingParams;
+import io.batchllm.spi.InferenceResult;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+class RequestParserTest {
+
+    /** JSON with single quotes, to keep the tables readable. */
+    private static String json(String singleQuoted) {
+        return singleQuoted.replace('\'', '"');
+    }
+
+    /** A valid chat body with {@code extra} fields added (no leading comma). */
+    private static String chat(String extra) {
+        return json("{'model':'m','messages':[{'role':'user','content':'hi'}]" + (extra.isEmpty() ? "" : "," + extra) + "}");
+    }
+
+    private static String completion(String extra) {
+        return json("{'model':'m','prompt':'Once'" + (extra.isEmpty() ? "" : "," + extra) + "}");
+    }
+
+    @Test
+    void aMinimalChatBodyGetsTheDefaults() {
+        GenerationRequest request = RequestParser.parseChat(chat(""));
+        assertEquals(Endpoint.CHAT_COMPLETIONS, request.endpoint());
+        assertEquals("m", request.model());
+        assertEquals(new Prompt.Chat(List.of(new ChatMessage("user", "hi"))), request.prompt());
+        SamplingParams p = request.sampling();
+        assertNull(p.maxTokens(), "chat generates until the context ends by default");
+        assertEquals(1.0, p.temperature());
+        assertEquals(1.0, p.topP());
+        assertEquals(1, p.n());
+        assertNull(p.seed());
+        assertEquals(List.of(), p.stop());
+        assertFalse(p.logprobs());
+    }
+
+    @Test
+    void chatMessagesAreNormalized() {
+        GenerationRequest request = RequestParser.parseChat(json("{'model':'m','messages':["
+                + "{'role':'developer','content':'be brief'},"
+                + "{'role':'user','name':'ann','content':[{'type':'text','text':'part one'},{'type':'text','text':'part two'}]},"
+                + "{'role':'assistant','content':null},"
+                + "{'role':'tool','tool_call_id':'call_1','content':'42'}]}"));
+        assertEquals(List.of(new ChatMessage("system", "be brief"), new ChatMessage("user", "part one\npart two"),
+                new ChatMessage("assistant", ""), new ChatMessage("tool", "42")),
+                ((Prompt.Chat) request.prompt()).messages());
+    }
+
+    @Test
+    void everySamplingFieldIsRead() {
+        SamplingParams p = RequestParser.parseChat(chat("'max_tokens':5,'max_completion_tokens':7,'temperature':0.2,"
+                + "'top_p':0.9,'top_k':40,'min_p':0.05,'seed':-9007199254740993,'stop':['a','b'],'n':3,"
+                + "'presence_penalty':-1.5,'frequency_penalty':2,'logit_bias':{'15':-100,'0':2.5},"
+                + "'logprobs':true,'top_logprobs':20,'user':'u','metadata':{'k':'v'},'store':false,"
+                + "'response_format':{'type':'text'},'tools':[],'tool_choice':'none','stream':false,"
+                + "'modalities':['text'],'some_future_field':{'x':1}")).sampling();
+        assertEquals(7, p.maxTokens(), "max_completion_tokens wins over max_tokens");
+        assertEquals(0.2, p.temperature());
+        assertEquals(0.9, p.topP());
+        assertEquals(40, p.topK());
+        assertEquals(0.05, p.minP());
+        assertEquals(-9007199254740993L, p.seed());
+        assertEquals(List.of("a", "b"), p.stop());
+        assertEquals(3, p.n());
+        assertEquals(-1.5, p.presencePenalty());
+        assertEquals(2.0, p.frequencyPenalty());
+        assertEquals(Map.of(15, -100f, 0, 2.5f), p.logitBias());
+        assertTrue(p.logprobs());
+        assertEquals(20, p.topLogprobs());
+    }
+
+    @Test
+    void aSingleStopStringBecomesAList() {
+        assertEquals(List.of("\n"), RequestParser.parseChat(chat("'stop':'\\n'")).sampling().stop());
+        assertEquals(5, RequestParser.parseChat(chat("'max_tokens':5")).sampling().maxTokens());
+    }
+
+    @Test
+    void completionPromptsInEveryAcceptedShape() {
+        assertEquals(new Prompt.Text("Once"), RequestParser.parseCompletion(completion("")).prompt());
+        assertEquals(new Prompt.Text("Solo"), RequestParser.parseCompletion(json("{'model':'m','prompt':['Solo']}")).prompt());
+        assertEquals(new Prompt.Text(""), RequestParser.parseCompletion(json("{'model':'m','prompt':''}")).prompt());
+        Prompt tokens = RequestParser.parseCompletion(json("{'model':'m','prompt':[1,2,3]}")).prompt();
+        assertArrayEquals(new int[] {1, 2, 3}, ((Prompt.Tokens) tokens).ids());
+        Prompt nested = RequestParser.parseCompletion(json("{'model':'m','prompt':[[4,5]]}")).prompt();
+        assertEquals(new Prompt.Tokens(new int[] {4, 5}), nested);
+    }
+
+    @Test
+    void completionDefaultsAndLogprobs() {
+        GenerationRequest request = RequestParser.parseCompletion(completion(""));
+        assertEquals(Endpoint.COMPLETIONS, request.endpoint());
+        assertEquals(SamplingParams.DEFAULT_COMPLETIONS_MAX_TOKENS, request.sampling().maxTokens());
+        assertFalse(request.sampling().logprobs());
+        SamplingParams p = RequestParser.parseCompletion(completion("'logprobs':3,'echo':false,'best_of':1,'suffix':null"))
+                .sampling();
+        assertTrue(p.logprobs());
+        assertEquals(3, p.topLogprobs());
+        SamplingParams zero = RequestParser.parseCompletion(completion("'logprobs':0")).sampling();
+        assertTrue(zero.logprobs(), "logprobs 0 still reports the chosen token's logprob");
+        assertEquals(0, zero.topLogprobs());
+    }
+
+    @Test
+    void parseDispatchesOnTheEndpoint() {
+        assertEquals(Endpoint.COMPLETIONS, RequestParser.parse(Endpoint.COMPLETIONS, completion("")).endpoint());
+        assertEquals(Endpoint.CHAT_COMPLETIONS, RequestParser.parse(Endpoint.CHAT_COMPLETIONS, chat("")).endpoint());
+        assertEquals(Endpoint.COMPLETIONS, Endpoint.fromPath("/v1/completions").orElseThrow());
+        assertTrue(Endpoint.fromPath("/v1/embeddings").isEmpty());
+    }
+
+    static Stream<Arguments> invalidChatBodies() {
+        return Stream.of(
+                Arguments.of("not json", "{", null, "invalid_json", "not valid JSON"),
+                Arguments.of("trailing garbage", "{\"model\":\"m\"} x", null, "invalid_json", "not valid JSON"),
+                Arguments.of("array body", "[]", null, "invalid_type", "must be a JSON object"),
+                Arguments.of("missing model", json("{'messages':[{'role':'user','content':'hi'}]}"),
+                        "model", "missing_required_parameter", "missing required parameter model"),
+                Arguments.of("model not a string", json("{'model':3,'messages':[]}"), "model", "invalid_type",
+                        "model must be a string, got an integer (3)"),
+                Arguments.of("missing messages", json("{'model':'m'}"), "messages", "missing_required_parameter",
+                        "messages"),
+                Arguments.of("empty messages", json("{'model':'m','messages':[]}"), "messages", "empty_array",
+                        "at least one message"),
+                Arguments.of("messages not an array", json("{'model':'m','messages':'hi'}"), "messages",
+                        "invalid_type", "messages must be an array of messages, got a string"),
+                Arguments.of("message not an object", json("{'model':'m','messages':['hi']}"), "messages[0]",
+                        "invalid_type", "messages[0] must be a message object"),
+                Arguments.of("unknown role", json("{'model':'m','messages':[{'role':'bot','content':'x'}]}"),
+                        "messages[0].role", "invalid_value", "must be one of developer, system, user, assistant, tool, got \"bot\""),
+                Arguments.of("user without content", json("{'model':'m','messages':[{'role':'user'}]}"),
+                        "messages[0].content", "missing_required_parameter", "messages[0].content"),
+                Arguments.of("content a number", json("{'model':'m','messages':[{'role':'user','content':5}]}"),
+                        "messages[0].content", "invalid_type", "a string or an array of text parts"),
+                Arguments.of("image part", json("{'model':'m','messages':[{'role':'user','content':[{'type':'text','text':'a'},"
+                        + "{'type':'image_url','image_url':{'url':'x'}}]}]}"),
+                        "messages[0].content[1].type", "unsupported_value", "\"image_url\" is not supported"),
+                Arguments.of("audio part", json("{'model':'m','messages':[{'role':'user','content':[{'type':'input_audio'}]}]}"),
+                        "messages[0].content[0].type", "unsupported_value", "input_audio"),
+                Arguments.of("unknown part", json("{'model':'m','messages':[{'role':'user','content':[{'type':'blob'}]}]}"),
+                        "messages[0].content[0].type", "invalid_value", "must be \"text\", got \"blob\""),
+                Arguments.of("text part without text", json("{'model':'m','messages':[{'role':'user','content':[{'type':'text'}]}]}"),
+                        "messages[0].content[0].text", "missing_required_parameter", "text"),
+                Arguments.of("tool without id", json("{'model':'m','messages':[{'role':'tool','content':'1'}]}"),
+                        "messages[0].tool_call_id", "missing_required_parameter", "tool_call_id"),
+                Arguments.of("assistant tool calls", json("{'model':'m','messages':[{'role':'assistant','tool_calls':[{'id':'c'}]}]}"),
+                        "messages[0].tool_calls", "unsupported_parameter", "tool_calls is not supported"),
+                Arguments.of("temperature too high", chat("'temperature':3.5"), "temperature", "decimal_above_max_value",
+                        "temperature must be between 0 and 2, got 3.5"),
+                Arguments.of("temperature negative", chat("'temperature':-1"), "temperature", "decimal_below_min_value",
+                        "temperature must be between 0 and 2, got -1"),
+                Arguments.of("temperature a string", chat("'temperature':'hot'"), "temperature", "invalid_type",
+                        "temperature must be a number, got a string (\"hot\")"),
+                Arguments.of("top_p too high", chat("'top_p':1.5"), "top_p", "decimal_above_max_value",
+                        "top_p must be between 0 and 1, got 1.5"),
+                Arguments.of("top_k negative", chat("'top_k':-1"), "top_k", "integer_below_min_value",
+                        "top_k must be at least 0, got -1"),
+                Arguments.of("min_p too high", chat("'min_p':2"), "min_p", "decimal_above_max_value",
+                        "min_p must be between 0 and 1, got 2"),
+                Arguments.of("n zero", chat("'n':0"), "n", "integer_below_min_value", "n must be between 1 and 128, got 0"),
+                Arguments.of("n too large", chat("'n':129"), "n", "integer_above_max_value", "n must be between 1 and 128, got 129"),
+                Arguments.of("n a decimal", chat("'n':1.5"), "n", "invalid_type", "n must be an integer, got a decimal number (1.5)"),
+                Arguments.of("max_tokens zero", chat("'max_tokens':0"), "max_tokens", "integer_below_min_value",
+                        "max_tokens must be at least 1, got 0"),
+                Arguments.of("max_tokens a string", chat("'max_tokens':'10'"), "max_tokens", "invalid_type",
+                        "max_tokens must be an integer"),
+                Arguments.of("max_tokens huge", chat("'max_tokens':99999999999"), "max_tokens", "integer_above_max_value",
+                        "max_tokens must be at least 1, got 99999999999"),
+                Arguments.of("max_completion_tokens negative", chat("'max_completion_tokens':-5"), "max_completion_tokens",
+                        "integer_below_min_value", "max_completion_tokens must be at least 1, got -5"),
+                Arguments.of("seed a decimal", chat("'seed':1.5"), "seed", "invalid_type", "seed must be an integer"),
+                Arguments.of("seed beyond int64", chat("'seed':99999999999999999999999"), "seed", "integer_above_max_value",
+                        "seed must be a 64-bit integer"),
+                Arguments.of("five stops", chat("'stop':['a','b','c','d','e']"), "stop", "array_above_max_length",
+                        "stop may hold at most 4 strings, got 5"),
+                Arguments.of("empty stop", chat("'stop':''"), "stop", "invalid_value", "stop must not be an empty string"),
+                Arguments.of("stop not a string", chat("'stop':['a',1]"), "stop[1]", "invalid_type", "stop[1] must be a string"),
+                Arguments.of("stop an object", chat("'stop':{}"), "stop", "invalid_type", "a string or an array of up to 4 strings"),
+                Arguments.of("presence_penalty too high", chat("'presence_penalty':2.5"), "presence_penalty",
+                        "decimal_above_max_value", "presence_penalty must be between -2 and 2, got 2.5"),
+                Arguments.of("frequency_penalty too low", chat("'frequency_penalty':-3"), "frequency_penalty",
+                        "decimal_below_min_value", "frequency_penalty must be between -2 and 2, got -3"),
+                Arguments.of("logit_bias bad key", chat("'logit_bias':{'abc':1}"), "logit_bias", "invalid_value",
+                        "logit_bias keys must be token ids"),
+                Arguments.of("logit_bias negative key", chat("'logit_bias':{'-1':1}"), "logit_bias", "invalid_value",
+                        "got \"-1\""),
+                Arguments.of("logit_bias too large", chat("'logit_bias':{'5':150}"), "logit_bias", "decimal_above_max_value",
+                        "logit_bias[\"5\"] must be between -100 and 100, got 150"),
+                Arguments.of("logit_bias value a string", chat("'logit_bias':{'5':'x'}"), "logit_bias", "invalid_type",
+                        "values are numbers"),
+                Arguments.of("logit_bias an array", chat("'logit_bias':[]"), "logit_bias", "invalid_type",
+                        "logit_bias must be an object"),
+                Arguments.of("logprobs an int on chat", chat("'logprobs':1"), "logprobs", "invalid_type",
+                        "logprobs must be a boolean"),
+                Arguments.of("top_logprobs without logprobs", chat("'top_logprobs':3"), "top_logprobs", "invalid_value",
+                        "top_logprobs requires logprobs to be true"),
+                Arguments.of("top_logprobs too large", chat("'logprobs':true,'top_logprobs':21"), "top_logprobs",
+                        "integer_above_max_value", "top_logprobs must be between 0 and 20, got 21"),
+                Arguments.of("stream", chat("'stream':true"), "stream", "unsupported_value",
+                        "stream is not supported in batch requests"),
+                Arguments.of("stream a string", chat("'stream':'yes'"), "stream", "invalid_type", "stream must be a boolean"),
+                Arguments.of("tools", chat("'tools':[{'type':'function','function':{'name':'f'}}]"), "tools",
+                        "unsupported_parameter", "tools is not supported"),
+                Arguments.of("tool_choice", chat("'tool_choice':'auto'"), "tool_choice", "unsupported_parameter",
+                        "tool_choice is not supported"),
+                Arguments.of("functions", chat("'functions':[{'name':'f'}]"), "functions", "unsupported_parameter",
+                        "functions is not supported"),
+                Arguments.of("function_call", chat("'function_call':'auto'"), "function_call", "unsupported_parameter",
+                        "function_call is not supported"),
+                Arguments.of("audio", chat("'audio':{'voice':'alloy','format':'wav'}"), "audio", "unsupported_parameter",
+                        "audio is not supported"),
+                Arguments.of("modalities with audio", chat("'modalities':['text','audio']"), "modalities",
+                        "unsupported_value", "modalities may only contain \"text\""),
+                Arguments.of("prediction", chat("'prediction':{'type':'content','content':'x'}"), "prediction",
+                        "unsupported_parameter", "prediction is not supported"),
+                Arguments.of("json mode", chat("'response_format':{'type':'json_object'}"), "response_format",
+                        "unsupported_value", "response_format type \"json_object\" is not supported"),
+                Arguments.of("json schema", chat("'response_format':{'type':'json_schema','json_schema':{'name':'x'}}"),
+                        "response_format", "unsupported_value", "json_schema"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidChatBodies")
+    void invalidChatBodiesAreRejectedNamingTheField(String name, String body, String param, String code, String message) {
+        RequestException e = assertThrows(RequestException.class, () -> RequestParser.parseChat(body));
+        assertEquals(param, e.param(), e.getMessage());
+        assertEquals(code, e.code(), e.getMessage());
+        assertTrue(e.getMessage().contains(message), () -> "message was: " + e.getMessage());
+    }
+
+    static Stream<Arguments> invalidCompletionBodies() {
+        return Stream.of(
+                Arguments.of("missing prompt", json("{'model':'m'}"), "prompt", "missing_required_parameter", "prompt"),
+                Arguments.of("two prompts", json("{'model':'m','prompt':['a','b']}"), "prompt", "unsupported_value",
+                        "prompt holds 2 prompts, but each batch line must carry exactly one"),
+                Arguments.of("two token prompts", json("{'model':'m','prompt':[[1],[2]]}"), "prompt", "unsupported_value",
+                        "holds 2 prompts"),
+                Arguments.of("empty prompt array", json("{'model':'m','prompt':[]}"), "prompt", "empty_array", "empty"),
+                Arguments.of("empty token prompt", json("{'model':'m','prompt':[[]]}"), "prompt[0]", "empty_array",
+                        "at least one token id"),
+                Arguments.of("negative token", json("{'model':'m','prompt':[5,-1]}"), "prompt", "invalid_value",
+                        "prompt[1] must be a token id (an integer >= 0), got -1"),
+                Arguments.of("mixed prompt", json("{'model':'m','prompt':[1,'a']}"), "prompt", "invalid_value",
+                        "prompt[1] must be a token id"),
+                Arguments.of("prompt an object", json("{'model':'m','prompt':{}}"), "prompt", "invalid_type",
+                        "prompt must be a string or an array"),
+                Arguments.of("prompt of booleans", json("{'model':'m','prompt':[true]}"), "prompt", "invalid_type",
+                        "an array of token ids"),
+                Arguments.of("echo", completion("'echo':true"), "echo", "unsupported_value", "echo is not supported"),
+                Arguments.of("suffix", completion("'suffix':'end'"), "suffix", "unsupported_parameter", "suffix"),
+                Arguments.of("best_of", completion("'best_of':3"), "best_of", "unsupported_value",
+                        "best_of greater than 1 is not supported"),
+                Arguments.of("logprobs too large", completion("'logprobs':6"), "logprobs", "integer_above_max_value",
+                        "logprobs must be between 0 and 5, got 6"),
+                Arguments.of("logprobs a boolean", completion("'logprobs':true"), "logprobs", "invalid_type",
+                        "logprobs must be an integer"),
+                Arguments.of("stream", completion("'stream':true"), "stream", "unsupported_value", "stream is not supported"),
+                Arguments.of("temperature", completion("'temperature':2.01"), "temperature", "decimal_above_max_value",
+                        "temperature must be between 0 and 2, got 2.01"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidCompletionBodies")
+    void invalidCompletionBodiesAreRejectedNamingTheField(String name, String body, String param, String code,
+            String message) {
+        RequestException e = assertThrows(RequestException.class, () -> RequestParser.parseCompletion(body));
+        assertEquals(param, e.param(), e.getMessage());
+        assertEquals(code, e.code(), e.getMessage());
+        assertTrue(e.getMessage().contains(message), () -> "message was: " + e.getMessage());
+    }
+
+    @Test
+    void aRequestExceptionBecomesA400WithOpenAisEnvelope() {
+        RequestException e = assertThrows(RequestException.class, () -> RequestParser.parseChat(chat("'n':0")));
+        InferenceResult result = e.toResult();
+        assertEquals(400, result.statusCode());
+        assertEquals(json("{'error':{'message':'n must be between 1 and 128, got 0','type':'invalid_request_error',"
+                + "'param':'n','code':'integer_below_min_value'}}"), result.body());
+    }
+
+    @Test
+    void tokenIdsAreCheckedAgainstTheModelsVocabulary() {
+        GenerationRequest biased = RequestParser.parseChat(chat("'logit_bias':{'1000':5}"));
+        biased.checkVocabulary(1001);
+        RequestException bias = assertThrows(RequestException.class, () -> biased.checkVocabulary(1000));
+        assertEquals("logit_bias", bias.param());
+        assertTrue(bias.getMessage().contains("token 1000") && bias.getMessage().contains("0 to 999"), bias.getMessage());
+
+        GenerationRequest tokens = RequestParser.parseCompletion(json("{'model':'m','prompt':[1,50]}"));
+        RequestException prompt = assertThrows(RequestException.class, () -> tokens.checkVocabulary(50));
+        assertEquals("prompt", prompt.param());
+        assertTrue(prompt.getMessage().contains("prompt[1] is token 50"), prompt.getMessage());
+    }
+
+    @Test
+    void contextLengthErrorsUseOpenAisCode() {
+        RequestException e = RequestException.contextLengthExceeded("messages", 4096, 4000, 200);
+        assertEquals("context_length_exceeded", e.code());
+        assertEquals("messages", e.param());
+        assertTrue(e.getMessage().contains("maximum context length is 4096 tokens"), e.getMessage());
+        assertTrue(e.getMessage().contains("you requested 4200 tokens"), e.getMessage());
+    }
+}
