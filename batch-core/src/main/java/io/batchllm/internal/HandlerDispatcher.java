@@ -152,6 +152,9 @@ public final class HandlerDispatcher implements AutoCloseable {
     public void close() {
         running = false;
         wake();
+        if (thread.getState() == Thread.State.NEW) {
+            return;
+        }
         try {
             thread.join(Duration.ofSeconds(10));
         } catch (InterruptedException e) {

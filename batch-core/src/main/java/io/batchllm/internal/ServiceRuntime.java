@@ -30,7 +30,7 @@ import org.slf4j.MDC;
 public final class ServiceRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ServiceRuntime.class);
     /** The caller key used when none is given. */
-    public static final String DEFAULT_CALLER = "default";
+    public static final String DEFAULT_CALLER = io.batchllm.BatchService.DEFAULT_CALLER;
 
     private final Settings settings;
     private final JobStore store;
