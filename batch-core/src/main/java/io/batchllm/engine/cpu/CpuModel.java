@@ -1,0 +1,46 @@
+package io.batchllm.engine.cpu;
+
+import io.batchllm.engine.gguf.GgufTensor;
+import io.batchllm.engine.model.LayerWeights;
+import io.batchllm.engine.model.ModelConfig;
+import io.batchllm.engine.model.ModelWeights;
+import io.batchllm.engine.tensor.Matrix;
+import java.util.List;
+
+/**
+ * The weights in the form the CPU pass reads: matrices stay in the mapped file behind {@link Matrix}
+ * (any type with a kernel); the small 1-D tensors (norms, biases) are copied to F32 arrays once.
+ * Building this is where an unsupported tensor type is refused, at load.
+ */
+record CpuModel(ModelConfig config, Matrix tokenEmbedding, float[] outputNorm, Matrix output,
+                double[] ropeFrequencies, List<Layer> layers) {
+
+    record Layer(float[] attnNorm, Matrix wq, Matrix wk, Matrix wv, Matrix wo,
+                 float[] bq, float[] bk, float[] bv,
+                 float[] ffnNorm, Matrix gate, Matrix up, Matrix down) {
+    }
+
+    static CpuModel of(ModelWeights w) {
+        Matrix embedding = Matrix.of(w.tokenEmbedding());
+        // A tied head is the same tensor: one Matrix, so both uses share one set of (any) caches.
+        Matrix output = w.outputTied() ? embedding : Matrix.of(w.output());
+        List<Layer> layers = w.layers().stream().map(CpuModel::layer).toList();
+        return new CpuModel(w.config(), embedding, vector(w.outputNorm()), output, w.ropeFrequencies(), layers);
+    }
+
+    private static Layer layer(LayerWeights l) {
+        return new Layer(vector(l.attnNorm()), Matrix.of(l.attnQ()), Matrix.of(l.attnK()), Matrix.of(l.attnV()),
+                Matrix.of(l.attnOutput()), vector(l.attnQBias()), vector(l.attnKBias()), vector(l.attnVBias()),
+                vector(l.ffnNorm()), Matrix.of(l.ffnGate()), Matrix.of(l.ffnUp()), Matrix.of(l.ffnDown()));
+    }
+
+    /** A 1-D tensor as F32 values, or null for an absent (optional) tensor. */
+    private static float[] vector(GgufTensor t) {
+        if (t == null) {
+            return null;
+        }
+        float[] v = new float[(int) t.elementCount()];
+        Matrix.of(t).dequantizeRow(0, v, 0);
+        return v;
+    }
+}

@@ -1,0 +1,32 @@
+package io.batchllm.engine.model;
+
+import java.util.List;
+
+/**
+ * One forward step: a ragged batch of sequences, each with its own new tokens, position and KV cache.
+ * Decodes and prefill chunks can share a step. Each cache appears at most once per step.
+ *
+ * @param sequences the sequences, at least one; the order defines the indexes of {@link StepOutput}
+ */
+public record StepInput(List<SequenceStep> sequences) {
+
+    public StepInput {
+        sequences = List.copyOf(sequences);
+        if (sequences.isEmpty()) {
+            throw new IllegalArgumentException("a step needs at least one sequence");
+        }
+    }
+
+    public static StepInput of(SequenceStep... sequences) {
+        return new StepInput(List.of(sequences));
+    }
+
+    /** Total new tokens across all sequences. */
+    public int tokenCount() {
+        int n = 0;
+        for (SequenceStep s : sequences) {
+            n += s.tokenCount();
+        }
+        return n;
+    }
+}
