@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A model's tokenizer, read from its GGUF metadata and exact to llama.cpp's: the same token ids for
@@ -86,7 +87,7 @@ public final class Tokenizer {
     }
 
     /** The {@code tokenizer.ggml.pre} values accepted for {@code gpt2} vocabularies. */
-    public static java.util.Set<String> supportedPreTokenizers() {
+    public static Set<String> supportedPreTokenizers() {
         return PreTokenizerTable.supportedNames();
     }
 
