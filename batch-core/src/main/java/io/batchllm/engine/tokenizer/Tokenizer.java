@@ -28,6 +28,14 @@ import java.util.Set;
  * {@link ModelFormatException}.
  *
  * <p>Immutable and thread safe; encoding allocates only per call and caches nothing.
+ *
+ * <p>Known, deliberate differences from llama.cpp, all outside its test vectors: Unicode categories
+ * come from the JDK (Unicode 16) instead of llama.cpp's generated tables, so code points assigned in
+ * the newest Unicode versions, and unassigned ones, may split differently; when no key names the
+ * end-of-turn token and several candidates exist, the first in llama.cpp's candidate list wins
+ * (upstream takes hash-map order); equal-length special tokens are matched in id order (upstream's
+ * sort is unstable). The end-of-generation text list is that of llama.cpp around build 4748, the
+ * build that produced the shared test vectors.
  */
 public final class Tokenizer {
 
