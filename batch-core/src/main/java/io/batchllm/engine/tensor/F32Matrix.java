@@ -4,14 +4,10 @@ import io.batchllm.engine.gguf.GgufTensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
-/** F32 weights: a plain dot product per row, vectorized. */
+/** F32 weights: rows are read in place from the mapped file, with no decoding step. */
 final class F32Matrix extends Matrix {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final MemorySegment data;
 
@@ -22,31 +18,15 @@ final class F32Matrix extends Matrix {
 
     @Override
     public void matmul(float[] x, int tokens, float[] out, int rowStart, int rowEnd) {
+        checkMatmul(x, tokens, out, rowStart, rowEnd);
         for (int r = rowStart; r < rowEnd; r++) {
-            long base = (long) r * cols * Float.BYTES;
-            for (int t = 0; t < tokens; t++) {
-                out[t * rows + r] = dot(base, x, t * cols);
-            }
+            VectorDot.rowTimesTokens(data, (long) r * cols * Float.BYTES, x, tokens, cols, out, rows, r);
         }
-    }
-
-    private float dot(long base, float[] x, int xOff) {
-        FloatVector acc = FloatVector.zero(S);
-        int i = 0;
-        int upper = S.loopBound(cols);
-        for (; i < upper; i += S.length()) {
-            FloatVector w = FloatVector.fromMemorySegment(S, data, base + (long) i * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
-            acc = w.fma(FloatVector.fromArray(S, x, xOff + i), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < cols; i++) {
-            sum += data.get(F, base + (long) i * Float.BYTES) * x[xOff + i];
-        }
-        return sum;
     }
 
     @Override
     public void dequantizeRow(int row, float[] out, int offset) {
-        MemorySegment.copy(data, F, (long) row * cols * Float.BYTES, out, offset, cols);
+        checkRow(row);
+        MemorySegment.copy(data, LE_FLOAT, (long) row * cols * Float.BYTES, out, offset, cols);
     }
 }

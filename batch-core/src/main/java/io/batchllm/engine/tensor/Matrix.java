@@ -33,8 +33,12 @@ public abstract class Matrix {
     public static Matrix of(GgufTensor tensor) {
         return switch (tensor.type()) {
             case F32 -> new F32Matrix(tensor);
-            default -> throw new ModelFormatException("tensor " + tensor.name() + " has type " + tensor.type()
-                    + ", which has no kernel yet");
+            case F16 -> new F16Matrix(tensor);
+            case BF16 -> new Bf16Matrix(tensor);
+            case Q8_0 -> new Q8_0Matrix(tensor);
+            case Q4_0 -> new Q4_0Matrix(tensor);
+            case Q4_K -> new Q4KMatrix(tensor);
+            case Q6_K -> new Q6KMatrix(tensor);
         };
     }
 
@@ -63,4 +67,38 @@ public abstract class Matrix {
 
     /** Writes row {@code row} as F32 values into {@code out[offset .. offset+cols)}. */
     public abstract void dequantizeRow(int row, float[] out, int offset);
+
+    /**
+     * Checks {@link #matmul}'s arguments up front, so that a wrong size fails with a message instead of
+     * an index error from deep inside a kernel (or, worse, a silently partial result).
+     */
+    protected final void checkMatmul(float[] x, int tokens, float[] out, int rowStart, int rowEnd) {
+        if (tokens < 0) {
+            throw new IllegalArgumentException("tokens must be >= 0, is " + tokens);
+        }
+        if (rowStart < 0 || rowEnd > rows || rowStart > rowEnd) {
+            throw new IndexOutOfBoundsException("row range [" + rowStart + ", " + rowEnd + ") is outside [0, "
+                    + rows + ") of " + tensor);
+        }
+        if ((long) tokens * cols > x.length) {
+            throw new IllegalArgumentException(tokens + " tokens of " + cols + " values need x.length >= "
+                    + (long) tokens * cols + ", is " + x.length + " (" + tensor + ")");
+        }
+        if ((long) tokens * rows > out.length) {
+            throw new IllegalArgumentException(tokens + " tokens of " + rows + " outputs need out.length >= "
+                    + (long) tokens * rows + ", is " + out.length + " (" + tensor + ")");
+        }
+    }
+
+    /** Checks a row index for {@link #dequantizeRow}. */
+    protected final void checkRow(int row) {
+        if (row < 0 || row >= rows) {
+            throw new IndexOutOfBoundsException("row " + row + " is outside [0, " + rows + ") of " + tensor);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + tensor + "]";
+    }
 }
