@@ -5,28 +5,21 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
-/** F32 weights: rows are read in place from the mapped file, with no decoding step. */
-final class F32Matrix extends Matrix {
+/**
+ * F32 weights. The row is bulk-copied into scratch rather than multiplied in place: vector loads from
+ * a {@code float[]} measured several times faster than {@code fromMemorySegment} loads in the
+ * multi-token loop (768×2048, 8 tokens: about 1.0 ms against 2.1 ms on the 2-core dev VM), and the
+ * copy of a few KB is cheap next to reading the row from memory at all.
+ */
+final class F32Matrix extends RowDecodingMatrix {
     static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
-    private final MemorySegment data;
 
     F32Matrix(GgufTensor tensor) {
         super(tensor);
-        this.data = tensor.data();
     }
 
     @Override
-    public void matmul(float[] x, int tokens, float[] out, int rowStart, int rowEnd) {
-        checkMatmul(x, tokens, out, rowStart, rowEnd);
-        for (int r = rowStart; r < rowEnd; r++) {
-            VectorDot.rowTimesTokens(data, (long) r * cols * Float.BYTES, x, tokens, cols, out, rows, r);
-        }
-    }
-
-    @Override
-    public void dequantizeRow(int row, float[] out, int offset) {
-        checkRow(row);
-        MemorySegment.copy(data, LE_FLOAT, (long) row * cols * Float.BYTES, out, offset, cols);
+    void decodeRow(int row, Scratch s, float[] out, int offset) {
+        MemorySegment.copy(data, LE_FLOAT, (long) row * rowBytes, out, offset, cols);
     }
 }

@@ -14,17 +14,18 @@ final class Q4KMatrix extends RowDecodingMatrix {
     }
 
     @Override
-    void decode(byte[] raw, float[] out, int offset) {
+    void decodeRow(int row, Scratch s, float[] out, int offset) {
+        byte[] raw = rawRow(row, s);
         for (int b = 0, at = 0, o = offset; b < cols / 256; b++, at += 144) {
             float d = Float.float16ToFloat(le16(raw, at));
             float min = Float.float16ToFloat(le16(raw, at + 2));
-            int s = at + 4;
+            int sc = at + 4;
             int q = at + 16;
             for (int is = 0; is < 8; is += 2, q += 32, o += 64) {
-                float d1 = d * scale(raw, s, is);
-                float m1 = min * min(raw, s, is);
-                float d2 = d * scale(raw, s, is + 1);
-                float m2 = min * min(raw, s, is + 1);
+                float d1 = d * scale(raw, sc, is);
+                float m1 = min * min(raw, sc, is);
+                float d2 = d * scale(raw, sc, is + 1);
+                float m2 = min * min(raw, sc, is + 1);
                 ByteVector qa = ByteVector.fromArray(ByteLanes.B, raw, q);
                 ByteVector qb = ByteVector.fromArray(ByteLanes.B, raw, q + 16);
                 ByteLanes.scaleMinusMin(ByteLanes.low(qa), d1, m1, out, o);

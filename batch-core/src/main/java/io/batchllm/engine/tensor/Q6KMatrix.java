@@ -15,7 +15,8 @@ final class Q6KMatrix extends RowDecodingMatrix {
     }
 
     @Override
-    void decode(byte[] raw, float[] out, int offset) {
+    void decodeRow(int row, Scratch s, float[] out, int offset) {
+        byte[] raw = rawRow(row, s);
         for (int b = 0, at = 0, y = offset; b < cols / 256; b++, at += 210) {
             float d = Float.float16ToFloat(le16(raw, at + 208));
             int ql = at;

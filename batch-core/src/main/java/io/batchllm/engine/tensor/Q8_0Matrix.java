@@ -10,7 +10,8 @@ final class Q8_0Matrix extends RowDecodingMatrix {
     }
 
     @Override
-    void decode(byte[] raw, float[] out, int offset) {
+    void decodeRow(int row, Scratch s, float[] out, int offset) {
+        byte[] raw = rawRow(row, s);
         for (int b = 0, at = 0, o = offset; b < cols / 32; b++, at += 34, o += 32) {
             float d = Float.float16ToFloat(le16(raw, at));
             ByteLanes.scale(ByteVector.fromArray(ByteLanes.B, raw, at + 2), d, out, o);

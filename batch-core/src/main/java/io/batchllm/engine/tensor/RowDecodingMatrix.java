@@ -34,10 +34,8 @@ abstract class RowDecodingMatrix extends Matrix {
         }
         Scratch s = SCRATCH.get();
         float[] w = s.floats(cols);
-        byte[] raw = s.bytes(rowBytes);
         for (int r = rowStart; r < rowEnd; r++) {
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (long) r * rowBytes, raw, 0, rowBytes);
-            decode(raw, w, 0);
+            decodeRow(r, s, w, 0);
             VectorDot.rowTimesTokens(w, x, tokens, cols, out, rows, r);
         }
     }
@@ -49,22 +47,39 @@ abstract class RowDecodingMatrix extends Matrix {
             throw new IndexOutOfBoundsException("row of " + cols + " values at offset " + offset
                     + " does not fit out.length " + out.length);
         }
-        byte[] raw = SCRATCH.get().bytes(rowBytes);
-        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (long) row * rowBytes, raw, 0, rowBytes);
-        decode(raw, out, offset);
+        decodeRow(row, SCRATCH.get(), out, offset);
     }
 
-    /** Decodes one row's bytes ({@code raw[0 .. rowBytes)}) to {@code cols} floats at {@code out[offset]}. */
-    abstract void decode(byte[] raw, float[] out, int offset);
+    /** Decodes row {@code row} to {@code cols} floats at {@code out[offset]}, using {@code s} for raw data. */
+    abstract void decodeRow(int row, Scratch s, float[] out, int offset);
+
+    /**
+     * For block decoders: row {@code row}'s bytes, copied into scratch with one bulk copy so that the
+     * decode loops index a plain array (no per-byte bounds checks against the mapped segment).
+     */
+    final byte[] rawRow(int row, Scratch s) {
+        byte[] raw = s.bytes(rowBytes);
+        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (long) row * rowBytes, raw, 0, rowBytes);
+        return raw;
+    }
 
     /** Reads a little-endian u16 (an f16 / bf16 bit pattern) from a byte array. */
     static short le16(byte[] b, int at) {
         return (short) ((b[at] & 0xFF) | (b[at + 1] << 8));
     }
 
-    private static final class Scratch {
+    /** A thread's buffers. */
+    static final class Scratch {
         private float[] floats = new float[0];
         private byte[] bytes = new byte[0];
+        private short[] shorts = new short[0];
+
+        short[] shorts(int n) {
+            if (shorts.length < n) {
+                shorts = new short[n];
+            }
+            return shorts;
+        }
 
         float[] floats(int n) {
             if (floats.length < n) {

@@ -1,7 +1,5 @@
 package io.batchllm.engine.tensor;
 
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -84,75 +82,5 @@ final class VectorDot {
             sum += w[i] * x[xOff + i];
         }
         return sum;
-    }
-
-    /** As {@link #rowTimesTokens(float[], float[], int, int, float[], int, int)} with the row read in place. */
-    static void rowTimesTokens(MemorySegment w, long wOff, float[] x, int tokens, int cols, float[] out,
-                               int rows, int r) {
-        int bound = F.loopBound(cols);
-        int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
-            int x0 = t * cols;
-            int x1 = x0 + cols;
-            int x2 = x1 + cols;
-            int x3 = x2 + cols;
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F);
-            FloatVector a3 = FloatVector.zero(F);
-            for (int i = 0; i < bound; i += L) {
-                FloatVector wv = FloatVector.fromMemorySegment(F, w, wOff + (long) i * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
-                a0 = wv.fma(FloatVector.fromArray(F, x, x0 + i), a0);
-                a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
-                a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
-                a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
-            }
-            float s0 = a0.reduceLanes(VectorOperators.ADD);
-            float s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD);
-            float s3 = a3.reduceLanes(VectorOperators.ADD);
-            for (int i = bound; i < cols; i++) {
-                float wi = w.get(F32Matrix.LE_FLOAT, wOff + (long) i * Float.BYTES);
-                s0 += wi * x[x0 + i];
-                s1 += wi * x[x1 + i];
-                s2 += wi * x[x2 + i];
-                s3 += wi * x[x3 + i];
-            }
-            out[t * rows + r] = s0;
-            out[(t + 1) * rows + r] = s1;
-            out[(t + 2) * rows + r] = s2;
-            out[(t + 3) * rows + r] = s3;
-        }
-        for (; t < tokens; t++) {
-            out[t * rows + r] = dot(w, wOff, x, t * cols, cols);
-        }
-    }
-
-    private static float dot(MemorySegment w, long wOff, float[] x, int xOff, int n) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        int i = 0;
-        long stride = (long) L * Float.BYTES;
-        for (int bound4 = n - 4 * L; i <= bound4; i += 4 * L) {
-            long at = wOff + (long) i * Float.BYTES;
-            a0 = load(w, at).fma(FloatVector.fromArray(F, x, xOff + i), a0);
-            a1 = load(w, at + stride).fma(FloatVector.fromArray(F, x, xOff + i + L), a1);
-            a2 = load(w, at + 2 * stride).fma(FloatVector.fromArray(F, x, xOff + i + 2 * L), a2);
-            a3 = load(w, at + 3 * stride).fma(FloatVector.fromArray(F, x, xOff + i + 3 * L), a3);
-        }
-        for (int bound = F.loopBound(n); i < bound; i += L) {
-            a0 = load(w, wOff + (long) i * Float.BYTES).fma(FloatVector.fromArray(F, x, xOff + i), a0);
-        }
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += w.get(F32Matrix.LE_FLOAT, wOff + (long) i * Float.BYTES) * x[xOff + i];
-        }
-        return sum;
-    }
-
-    private static FloatVector load(MemorySegment w, long at) {
-        return FloatVector.fromMemorySegment(F, w, at, ByteOrder.LITTLE_ENDIAN);
     }
 }
