@@ -18,19 +18,33 @@ public final class Ids {
         return "batch_" + random(24);
     }
 
+    /** An output line's id. Not a secret, so a fast generator does (one per result line). */
     public static String batchRequest() {
-        return "batch_req_" + random(24);
+        return "batch_req_" + fast(24);
     }
 
+    /** A response's request id. Not a secret. */
     public static String request() {
-        return "req_" + random(24);
+        return "req_" + fast(24);
     }
 
-    /** {@code n} random base-62 characters (about 5.95 bits each). */
+    /**
+     * {@code n} random base-62 characters (about 5.95 bits each) from a secure generator: file and
+     * batch ids are handles that should not be guessable.
+     */
     public static String random(int n) {
         char[] c = new char[n];
         for (int i = 0; i < n; i++) {
             c[i] = ALPHABET[RANDOM.nextInt(ALPHABET.length)];
+        }
+        return new String(c);
+    }
+
+    private static String fast(int n) {
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        char[] c = new char[n];
+        for (int i = 0; i < n; i++) {
+            c[i] = ALPHABET[r.nextInt(ALPHABET.length)];
         }
         return new String(c);
     }
