@@ -520,66 +520,115 @@ public final class JdbcJobStore implements JobStore {
                 rs.next();
                 token = rs.getLong(1);
             }
-            List<ClaimedRequest> candidates = new ArrayList<>();
+            List<ClaimedRequest> won = new ArrayList<>();
             for (ActiveBatch b : active) {
-                int want = max - candidates.size();
+                int want = max - won.size();
                 if (want <= 0) {
                     break;
                 }
-                // Pending rows first, then rows whose lease ran out (their worker died or stalled).
-                collect(c, "SELECT line_no, custom_id, body_offset, body_length FROM requests WHERE batch_id = ? "
-                        + "AND state = 0 ORDER BY line_no LIMIT ?", b, want, token, candidates);
-                want = max - candidates.size();
+                claimPendingRange(c, b, want, owner, token, lease, won);
+                want = max - won.size();
                 if (want > 0) {
-                    collect(c, "SELECT line_no, custom_id, body_offset, body_length FROM requests WHERE batch_id = ? "
-                            + "AND state = 1 AND lease_expires_at < CURRENT_TIMESTAMP ORDER BY line_no LIMIT ?",
-                            b, want, token, candidates);
-                }
-            }
-            if (candidates.isEmpty()) {
-                return List.of();
-            }
-            // The guard in the WHERE clause makes the claim safe against a concurrent claimer on another
-            // node: only rows still runnable change hands, and the update count tells us which.
-            List<ClaimedRequest> won = new ArrayList<>(candidates.size());
-            try (PreparedStatement ps = c.prepareStatement("UPDATE requests SET state = 1, lease_owner = ?, "
-                    + "lease_token = ?, lease_expires_at = " + dialect.leaseExpiry() + " WHERE batch_id = ? "
-                    + "AND line_no = ? AND (state = 0 OR (state = 1 AND lease_expires_at < CURRENT_TIMESTAMP))")) {
-                for (ClaimedRequest r : candidates) {
-                    ps.setString(1, owner);
-                    ps.setLong(2, token);
-                    ps.setLong(3, lease.toMillis());
-                    ps.setString(4, r.batchId());
-                    ps.setInt(5, r.lineNo());
-                    ps.addBatch();
-                }
-                int[] counts = ps.executeBatch();
-                for (int i = 0; i < counts.length; i++) {
-                    if (counts[i] == 1 || counts[i] == Statement.SUCCESS_NO_INFO) {
-                        won.add(candidates.get(i));
-                    }
+                    claimExpired(c, b, want, owner, token, lease, won);
                 }
             }
             return won;
         });
     }
 
-    /** A running batch that may have rows to claim. */
-    private record ActiveBatch(String id, String model, String endpoint, String inputFileId) {
-    }
-
-    private static void collect(Connection c, String sql, ActiveBatch b, int limit, long token,
-                                List<ClaimedRequest> out) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+    /**
+     * Leases the next {@code want} pending rows of a batch with one range update: pending rows are
+     * mostly contiguous, and one statement over a key range costs far less than one per row. The
+     * {@code state = 0} guard skips rows in the range that are not pending (or that another node took
+     * meanwhile), and reading back by the fencing token tells exactly which rows are ours.
+     */
+    private void claimPendingRange(Connection c, ActiveBatch b, int want, String owner, long token, Duration lease,
+                                   List<ClaimedRequest> out) throws SQLException {
+        int lo;
+        int hi;
+        try (PreparedStatement ps = c.prepareStatement("SELECT line_no FROM requests WHERE batch_id = ? AND state = 0 "
+                + "ORDER BY line_no LIMIT ?")) {
             ps.setString(1, b.id());
-            ps.setInt(2, limit);
+            ps.setInt(2, want);
             try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return;
+                }
+                lo = rs.getInt(1);
+                hi = lo;
                 while (rs.next()) {
-                    out.add(new ClaimedRequest(b.id(), rs.getInt(1), rs.getString(2), b.model(), b.endpoint(), b.inputFileId(),
-                            rs.getLong(3), rs.getInt(4), token));
+                    hi = rs.getInt(1);
                 }
             }
         }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE requests SET state = 1, lease_owner = ?, lease_token = ?, "
+                + "lease_expires_at = " + dialect.leaseExpiry() + " WHERE batch_id = ? AND line_no BETWEEN ? AND ? "
+                + "AND state = 0")) {
+            ps.setString(1, owner);
+            ps.setLong(2, token);
+            ps.setLong(3, lease.toMillis());
+            ps.setString(4, b.id());
+            ps.setInt(5, lo);
+            ps.setInt(6, hi);
+            if (ps.executeUpdate() == 0) {
+                return;
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT line_no, custom_id, body_offset, body_length FROM requests "
+                + "WHERE batch_id = ? AND line_no BETWEEN ? AND ? AND lease_token = ? ORDER BY line_no")) {
+            ps.setString(1, b.id());
+            ps.setInt(2, lo);
+            ps.setInt(3, hi);
+            ps.setLong(4, token);
+            readClaims(ps, b, token, out);
+        }
+    }
+
+    /** Leases rows whose lease ran out (their worker died or stalled), one guarded update each; rare. */
+    private void claimExpired(Connection c, ActiveBatch b, int want, String owner, long token, Duration lease,
+                              List<ClaimedRequest> out) throws SQLException {
+        List<ClaimedRequest> candidates = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT line_no, custom_id, body_offset, body_length FROM requests "
+                + "WHERE batch_id = ? AND state = 1 AND lease_expires_at < CURRENT_TIMESTAMP ORDER BY line_no LIMIT ?")) {
+            ps.setString(1, b.id());
+            ps.setInt(2, want);
+            readClaims(ps, b, token, candidates);
+        }
+        if (candidates.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE requests SET lease_owner = ?, lease_token = ?, "
+                + "lease_expires_at = " + dialect.leaseExpiry() + " WHERE batch_id = ? AND line_no = ? AND state = 1 "
+                + "AND lease_expires_at < CURRENT_TIMESTAMP")) {
+            for (ClaimedRequest r : candidates) {
+                ps.setString(1, owner);
+                ps.setLong(2, token);
+                ps.setLong(3, lease.toMillis());
+                ps.setString(4, r.batchId());
+                ps.setInt(5, r.lineNo());
+                ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] == 1 || counts[i] == Statement.SUCCESS_NO_INFO) {
+                    out.add(candidates.get(i));
+                }
+            }
+        }
+    }
+
+    private static void readClaims(PreparedStatement ps, ActiveBatch b, long token, List<ClaimedRequest> out)
+            throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new ClaimedRequest(b.id(), rs.getInt(1), rs.getString(2), b.model(), b.endpoint(),
+                        b.inputFileId(), rs.getLong(3), rs.getInt(4), token));
+            }
+        }
+    }
+
+    /** A running batch that may have rows to claim. */
+    private record ActiveBatch(String id, String model, String endpoint, String inputFileId) {
     }
 
     @Override
