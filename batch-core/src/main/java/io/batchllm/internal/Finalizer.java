@@ -85,7 +85,7 @@ public final class Finalizer implements AutoCloseable {
         try {
             finalizeBatch(id);
         } catch (RuntimeException e) {
-            log.error("finalizing failed; it will be retried: {}", e.toString(), e);
+            log.error("finalizing batch {} failed; it will be retried: {}", id, e.toString(), e);
         } finally {
             MDC.remove("batch_id");
         }
@@ -109,7 +109,7 @@ public final class Finalizer implements AutoCloseable {
                 } else if (b.requestCounts().completed() + b.requestCounts().failed() >= b.requestCounts().total()) {
                     if (store.beginFinalizing(id, now)) {
                         metrics.batchEntered(BatchStatus.FINALIZING);
-                        log.info("all {} lines done; finalizing", b.requestCounts().total());
+                        log.info("batch {}: all {} lines done; finalizing", id, b.requestCounts().total());
                         end(rec, BatchStatus.FINALIZING, BatchStatus.COMPLETED, null, null);
                     }
                 }
@@ -172,7 +172,7 @@ public final class Finalizer implements AutoCloseable {
             if (store.terminate(t, outbox)) {
                 metrics.batchEntered(to);
                 metrics.requestsUnrun(unrun[0]);
-                log.info("batch {}: {} succeeded, {} failed{}", to.wire(), out.lines, err.lines,
+                log.info("batch {} {}: {} succeeded, {} failed{}", b.id(), to.wire(), out.lines, err.lines,
                         unrun[0] > 0 ? " (" + unrun[0] + " never ran)" : "");
                 releaseInput(b.inputFileId());
                 onTerminal.accept(b.id());

@@ -172,7 +172,7 @@ public final class ServiceRuntime implements AutoCloseable {
             try {
                 validate(batchId);
             } catch (RuntimeException e) {
-                log.error("validation failed unexpectedly: {}", e.toString(), e);
+                log.error("validating batch {} failed unexpectedly: {}", batchId, e.toString(), e);
             } finally {
                 MDC.remove("batch_id");
             }
@@ -195,7 +195,7 @@ public final class ServiceRuntime implements AutoCloseable {
             if (outcome.ok()) {
                 if (loader.commit(outcome.model(), nowSeconds())) {
                     metrics.batchEntered(BatchStatus.IN_PROGRESS);
-                    log.info("validated in {} ms; in progress", (System.nanoTime() - started) / 1_000_000);
+                    log.info("batch {} validated in {} ms: in progress", batchId, (System.nanoTime() - started) / 1_000_000);
                     worker.wake();
                     finalizer.submit(List.of(batchId)); // in case every line failed on its own
                 } else {
@@ -205,7 +205,8 @@ public final class ServiceRuntime implements AutoCloseable {
                 loader.close();
                 if (store.failValidation(batchId, outcome.errors(), nowSeconds(), !settings.handlers().isEmpty())) {
                     metrics.batchEntered(BatchStatus.FAILED);
-                    log.info("validation failed: {} (first: {})", outcome.errors().size(), outcome.errors().getFirst());
+                    log.info("batch {} failed validation: {} errors, first: {}", batchId, outcome.errors().size(),
+                            outcome.errors().getFirst());
                     handlerDispatcher.wake();
                 } else {
                     finalizer.submit(List.of(batchId));

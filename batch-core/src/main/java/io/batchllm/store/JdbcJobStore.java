@@ -828,6 +828,7 @@ public final class JdbcJobStore implements JobStore {
         private long total;
         private long preFailed;
         private boolean done;
+        private boolean closed;
 
         JdbcRequestLoader(String batchId) {
             this.batchId = batchId;
@@ -904,6 +905,10 @@ public final class JdbcJobStore implements JobStore {
 
         @Override
         public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
             try {
                 if (!done) {
                     connection.rollback();

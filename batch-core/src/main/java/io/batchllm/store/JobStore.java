@@ -152,7 +152,7 @@ public interface JobStore extends AutoCloseable {
          */
         boolean commit(String model, long at);
 
-        /** Rolls back unless committed. */
+        /** Rolls back unless committed. Idempotent. */
         @Override
         void close();
     }
