@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
         exitCodeList = {
                 "0:the batch completed (single lines may still have failed: see the error file)",
                 "1:the batch failed validation, expired or was cancelled",
-                "2:bad usage or input (unknown option, missing file, bad --model, model that does not load)",
+                "2:bad usage or input: unknown option, missing input file, bad --model, a model that does not load, no "
+                        + "backend for it",
                 "3:internal error",
                 "130:interrupted (Ctrl-C): the batch was cancelled"})
 final class BatchLlmCommand implements Runnable {

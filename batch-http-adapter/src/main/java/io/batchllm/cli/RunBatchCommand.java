@@ -61,7 +61,8 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {
                 "  batchllm run-batch -i requests.jsonl -o results.jsonl",
-                "  batchllm run-batch -i requests.jsonl -o results.jsonl --model llama=Llama-3.2-1B-Instruct-Q8_0.gguf"})
+                "  batchllm run-batch -i requests.jsonl -o results.jsonl \\",
+                "      --model llama=Llama-3.2-1B-Instruct-Q8_0.gguf"})
 final class RunBatchCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(RunBatchCommand.class);
     /** How often the batch's state is read for the progress display. */
