@@ -270,7 +270,8 @@ final class RunBatchCommand implements Callable<Integer> {
             default -> {
                 err.println("batchllm: interrupted; the batch is still " + batch.status().wire() + " after waiting "
                         + CANCEL_WAIT.toSeconds() + " s for its in-flight requests, so no results were written"
-                        + (dataDir != null ? " (a later run on --data-dir " + dataDir + " would resume it)" : ""));
+                        + (dataDir != null ? "; it stays in --data-dir " + dataDir + " and its cancel completes the"
+                        + " next time a service opens that directory" : ""));
                 yield ExitCodes.INTERRUPTED;
             }
         };
