@@ -163,6 +163,17 @@ public abstract class JobStoreContract {
     }
 
     @Test
+    void closingALoaderTwiceIsHarmless() {
+        // Regression: a failed validation closed its loader twice and logged a spurious store error.
+        store.insertBatch(batch("batch_d", "file-1"));
+        JobStore.RequestLoader loader = store.loadRequests("batch_d");
+        loader.add(new RequestRow(1, "a", 0, 10, null));
+        loader.close();
+        loader.close();
+        assertEquals(BatchStatus.VALIDATING, store.findBatch("batch_d").orElseThrow().batch().status());
+    }
+
+    @Test
     void exactlyOneOfTwoConflictingTransitionsWins() {
         store.insertBatch(batch("batch_c", "file-1"));
         assertTrue(store.requestCancel("batch_c", 1001));
