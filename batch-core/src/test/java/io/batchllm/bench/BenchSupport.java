@@ -24,7 +24,8 @@ final class BenchSupport {
                 + "\"You are a helpful assistant.\"},{\"role\":\"user\",\"content\":\"";
         String suffix = "\"}]}}\n";
         int fill = Math.max(1, lineBytes - prefix.length() - suffix.length());
-        String text = "Summarize the following passage in one sentence. ".repeat(fill / 50 + 1).substring(0, fill);
+        String phrase = "Summarize the following passage in one sentence. ";
+        String text = phrase.repeat(fill / phrase.length() + 1).substring(0, fill);
         try (BufferedWriter w = Files.newBufferedWriter(p, StandardCharsets.UTF_8)) {
             for (int i = 0; i < lines; i++) {
                 w.write(String.format(prefix, i));
