@@ -13,6 +13,10 @@ import io.batchllm.testing.Harness;
 import io.batchllm.testing.Jsonl;
 import io.batchllm.testing.Poll;
 import io.batchllm.testing.TestBackend;
+import io.batchllm.store.JdbcJobStore;
+import io.batchllm.store.JobStore;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -385,6 +391,48 @@ class BatchesApiTest {
             for (JsonNode line : errors) {
                 assertTrue(line.get("response").isNull(), line.toString());
                 assertEquals("batch_cancelled", line.at("/error/code").asText());
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("B11 (section 7): cancelling a validating batch is accepted; it ends cancelled and runs no line")
+    void cancelWhileValidating() throws Exception {
+        // Validation runs on a background thread; holding it at loadRequests keeps the batch in
+        // validating for as long as the test needs, without depending on timing.
+        CountDownLatch validating = new CountDownLatch(1);
+        CountDownLatch proceed = new CountDownLatch(1);
+        JobStore real = JdbcJobStore.h2(dir);
+        JobStore gated = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(),
+                new Class<?>[] {JobStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("loadRequests")) {
+                        validating.countDown();
+                        proceed.await();
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        try (Harness h = new Harness(dir, TestBackend.standard(), b -> b.jobStore(gated))) {
+            try {
+                Batch b = create(h, Jsonl.chatLines(3));
+                assertTrue(validating.await(20, TimeUnit.SECONDS), "validation never started");
+                h.clock.advance(Duration.ofSeconds(5));
+                Batch cancelling = h.service.batches().cancel(b.id());
+                assertEquals(BatchStatus.CANCELLING, cancelling.status());
+                assertEquals(START_SECONDS + 5, cancelling.cancellingAt());
+                assertNull(cancelling.inProgressAt());
+                proceed.countDown();
+                Batch done = await(h, b);
+                assertEquals(BatchStatus.CANCELLED, done.status(), () -> done.toString());
+                assertNotNull(done.cancelledAt());
+                assertNull(done.inProgressAt(), "it never ran");
+                assertCountsAddUp(done);
+                assertEquals(0, h.backend.executed());
+            } finally {
+                proceed.countDown();
             }
         }
     }

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.batchllm.testing.Expect;
 import io.batchllm.testing.Harness;
 import io.batchllm.testing.Jsonl;
+import io.batchllm.testing.Poll;
 import io.batchllm.testing.TestBackend;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -364,6 +365,43 @@ class FilesApiTest {
             assertEquals(List.of(keep.id()), ids(files.list()));
             assertEquals(List.of(keep.id()), entries(dir.resolve("files")), "the deleted file's bytes are gone");
             assertArrayEquals("keep".getBytes(StandardCharsets.UTF_8), content(h, keep.id()));
+        }
+    }
+
+    @Test
+    @DisplayName("F10: deleting the input of a running batch hides it at once but the batch still reads every line")
+    void deletingARunningBatchInputKeepsItsBytesUntilTheBatchEnds() throws Exception {
+        try (Harness h = new Harness(dir, TestBackend.standard(), b -> b.maxInFlight(2))) {
+            String hold = "\"test_hold\":true";
+            FileObject input = h.upload(Jsonl.chatLine("held-0", "a", hold) + "\n" + Jsonl.chatLine("held-1", "b", hold)
+                    + "\n" + Jsonl.chatLines(3));
+            Batch b = h.service.batches().create(input.id(), Endpoint.CHAT_COMPLETIONS);
+            Poll.until("two held lines", () -> h.backend.heldCount() == 2);
+            assertTrue(h.service.files().delete(input.id()).deleted());
+            Expect.notFound("No such File object: " + input.id(), () -> h.service.files().get(input.id()));
+
+            h.backend.releaseHeld();
+            Batch done = h.service.batches().await(b.id(), Duration.ofSeconds(30));
+            assertEquals(BatchStatus.COMPLETED, done.status(), () -> done.toString());
+            assertEquals(new RequestCounts(5, 5, 0), done.requestCounts(), "lines read after the delete still ran");
+            Poll.until("the deleted input's bytes to be removed",
+                    () -> !Files.exists(dir.resolve("files").resolve(input.id())));
+        }
+    }
+
+    @Test
+    @DisplayName("F5: a file past its expires_at is removed: get is a 404 and its bytes are gone")
+    void expiredFilesAreRemoved() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            FileObject f = h.service.files().upload(FileUpload.of(stream("bye"), "tmp.txt", FilePurpose.USER_DATA)
+                    .withExpiresAfterSeconds(3600L));
+            FileObject keep = upload(h, "keep.txt", FilePurpose.USER_DATA, "keep");
+            h.clock.advance(Duration.ofSeconds(3599));
+            assertEquals(f, h.service.files().get(f.id()), "not yet expired");
+            h.clock.advance(Duration.ofSeconds(2));
+            Poll.until("the expired file to go", () -> ids(h.service.files().list()).equals(List.of(keep.id())));
+            Expect.notFound("No such File object: " + f.id(), () -> h.service.files().get(f.id()));
+            assertEquals(List.of(keep.id()), entries(dir.resolve("files")));
         }
     }
 }

@@ -287,4 +287,27 @@ class InputValidationTest {
             onlyError(h, Jsonl.chatLine("a", "1") + "\r\n\r\n{bad\r\n", "invalid_json_line", null, 3L);
         }
     }
+
+    @Test
+    @DisplayName("I2: a file with more than 100 bad lines lists the first 100 and counts the rest")
+    void errorListIsCapped() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            Batch b = failed(h, "{bad\n".repeat(150));
+            List<BatchError> errors = b.errors().data();
+            assertEquals(101, errors.size());
+            assertEquals(100L, errors.get(99).line());
+            BatchError last = errors.getLast();
+            assertEquals("too_many_errors", last.code());
+            assertTrue(last.message().startsWith("50 "), last.message());
+        }
+    }
+
+    @Test
+    @DisplayName("I4: a line longer than the line limit fails the batch with line_too_long at that line")
+    void lineTooLong() throws Exception {
+        try (Harness h = new Harness(dir, TestBackend.standard(), b -> b.maxLineBytes(300))) {
+            onlyError(h, GOOD + "\n" + Jsonl.chatLine("long", "x".repeat(400)) + "\n" + Jsonl.chatLine("after", "y") + "\n",
+                    "line_too_long", null, 2L);
+        }
+    }
 }
