@@ -548,4 +548,17 @@ class BatchesApiTest {
             assertEquals(0, usage.at("/output_tokens_details/reasoning_tokens").asLong());
         }
     }
+
+    @Test
+    @DisplayName("B16 regression: a batch whose lines all fail on their own names no model (null, not \"\")")
+    void batchWithoutAUsableLineHasNullModel() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            Batch b = h.run("{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                    + "\"body\":{\"messages\":[]}}\n");
+            assertEquals(BatchStatus.COMPLETED, b.status());
+            assertEquals(new RequestCounts(1, 0, 1), b.requestCounts());
+            assertNull(b.model(), () -> "model was '" + b.model() + "'");
+            assertNull(b.outputFileId());
+        }
+    }
 }
