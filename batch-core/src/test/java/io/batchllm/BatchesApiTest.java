@@ -296,6 +296,8 @@ class BatchesApiTest {
     void timestampsAreSetOnceAndKept() throws Exception {
         try (Harness h = new Harness(dir)) {
             Batch b = startHeld(h, Jsonl.chatLine("held", "wait", HOLD) + "\n" + Jsonl.chatLines(2), 1);
+            // The two plain lines finish on their own; wait for them so the held line is all that is left.
+            Poll.until("the plain lines", () -> h.service.batches().get(b.id()).requestCounts().completed() == 2);
             Batch running = h.service.batches().get(b.id());
             assertEquals(BatchStatus.IN_PROGRESS, running.status());
             assertEquals(START_SECONDS, running.inProgressAt());
