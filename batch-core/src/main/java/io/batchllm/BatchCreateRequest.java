@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param completionWindow only {@code 24h}
  * @param metadata up to 16 pairs, keys up to 64 characters, values up to 512; or null
  * @param outputExpiresAfterSeconds how long output and error files live after they are written
- *     (3600 to 2592000), or null for the default (30 days)
+ *     (3600 to 2592000), or null for the default: they never expire, like every file whose purpose is
+ *     not {@code batch} (F5)
  * @param callerKey who is asking, for rate limits; {@value BatchService#DEFAULT_CALLER} if null
  */
 public record BatchCreateRequest(String inputFileId, Endpoint endpoint, String completionWindow,

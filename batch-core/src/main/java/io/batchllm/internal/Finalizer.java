@@ -157,9 +157,9 @@ public final class Finalizer implements AutoCloseable {
             err.close();
             long at = now();
             Long expiresAt = rec.outputExpiresAfterSeconds() == null ? null : at + rec.outputExpiresAfterSeconds();
-            FileRecord outputFile = out.lines == 0 ? null : resultFile(outputId, "batch_" + b.id() + "_output.jsonl",
+            FileRecord outputFile = out.lines == 0 ? null : resultFile(outputId, b.id() + "_output.jsonl",
                     out.bytes, at, expiresAt, rec.owner());
-            FileRecord errorFile = err.lines == 0 ? null : resultFile(errorId, "batch_" + b.id() + "_error.jsonl",
+            FileRecord errorFile = err.lines == 0 ? null : resultFile(errorId, b.id() + "_error.jsonl",
                     err.bytes, at, expiresAt, rec.owner());
             if (outputFile != null) {
                 storage.commit(outputTmp, outputId);

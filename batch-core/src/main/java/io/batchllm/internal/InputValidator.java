@@ -55,7 +55,10 @@ public final class InputValidator {
         this.servedModels = servedModels;
     }
 
-    /** The outcome: the batch's model, or the errors that fail it. */
+    /**
+     * The outcome: the batch's model, or the errors that fail it. A valid batch whose every line failed
+     * on its own (no usable body) names no model: {@code model} is null, as the Batch object shows it.
+     */
     public record Outcome(String model, List<BatchError> errors) {
         public boolean ok() {
             return errors.isEmpty();
@@ -143,10 +146,6 @@ public final class InputValidator {
         }
         if (errors.isEmpty() && requests == 0) {
             errors.add(new BatchError("empty_file", "The input file has no requests.", null, null));
-        }
-        if (errors.isEmpty() && model == null) {
-            // Every line failed on its own (no usable body): still a valid batch, but it has no model.
-            model = "";
         }
         if (extraErrors > 0) {
             errors.add(new BatchError("too_many_errors", extraErrors + " more errors were found and not listed.", null, null));
