@@ -141,6 +141,7 @@ final class GenerationLoop implements Runnable {
             try {
                 s.stepDone();
                 if (s.accept(s.sample(out.logits(i)))) {
+                    s.release(); // before the future completes: a finished request holds no memory
                     s.owner().choiceFinished(s.choiceIndex(), s.output());
                 }
             } catch (RuntimeException e) {
@@ -166,6 +167,11 @@ final class GenerationLoop implements Runnable {
             return;
         }
         log.error("model {}: a request failed in the engine", modelName, e);
+        for (SequenceState s : running) {
+            if (s.owner() == request) {
+                s.release();
+            }
+        }
         request.fail(InferenceResult.error(500, "server_error", "engine_error", null,
                 "the engine failed on this request (model " + modelName + "): " + e));
     }
