@@ -34,11 +34,13 @@ final class GenerationLoop implements Runnable {
     private final ArrayDeque<SequenceState> waiting = new ArrayDeque<>();
     private final List<SequenceState> running = new ArrayList<>();
     private volatile boolean stopping;
+    /** Set when the loop has ended; guarded by {@code this}, so that no request is queued after the last drain. */
+    private boolean ended;
 
-    /** A submitted request and its choices, as handed from the submitting thread to the loop. */
-    record Admission(RequestState request, List<SequenceState> choices) {
+    /** A submitted request's choices, as handed from the submitting thread to the loop. */
+    record Admission(List<SequenceState> choices) {
         /** Put in the inbox by {@link #stop()} to wake an idle loop. */
-        static final Admission WAKE_UP = new Admission(null, List.of());
+        static final Admission WAKE_UP = new Admission(List.of());
     }
 
     GenerationLoop(String modelName, DeviceExecutor executor, EngineLimits limits, BlockingQueue<Admission> inbox) {
@@ -46,6 +48,19 @@ final class GenerationLoop implements Runnable {
         this.executor = executor;
         this.limits = limits;
         this.inbox = inbox;
+    }
+
+    /**
+     * Queues a request for the loop.
+     *
+     * @return false if the loop has ended (closed, or stopped by an unexpected error): nobody would run it
+     */
+    synchronized boolean offer(Admission admission) {
+        if (ended || stopping) {
+            return false;
+        }
+        inbox.add(admission);
+        return true;
     }
 
     /** Asks the loop to end after its current step; the caller then joins the thread. */
@@ -178,6 +193,9 @@ final class GenerationLoop implements Runnable {
 
     /** On the way out: frees every cache and ends every request that did not finish. */
     private void abandonAll() {
+        synchronized (this) {
+            ended = true;
+        }
         drainInbox();
         IllegalStateException closed = new IllegalStateException("the engine of model " + modelName
                 + " was closed before this request finished");

@@ -44,6 +44,9 @@ import org.slf4j.LoggerFactory;
  * it in {@link #close()}.
  */
 public final class LocalEngine implements AutoCloseable {
+    /** The chat responses' {@code system_fingerprint} unless the builder sets one. */
+    public static final String DEFAULT_SYSTEM_FINGERPRINT = "fp_batchllm";
+
     private static final Logger log = LoggerFactory.getLogger(LocalEngine.class);
 
     private final String modelName;
@@ -129,12 +132,9 @@ public final class LocalEngine implements AutoCloseable {
                     "the engine could not prepare this request (model " + modelName + "): " + e));
             return future;
         }
-        synchronized (lifecycle) {
-            if (closed) {
-                future.completeExceptionally(new IllegalStateException("the engine of model " + modelName + " is closed"));
-            } else {
-                inbox.add(admission);
-            }
+        if (!loop.offer(admission)) {
+            future.completeExceptionally(new IllegalStateException("the engine of model " + modelName
+                    + " is closed" + (closed() ? "" : ": its loop stopped after an unexpected error (see the log)")));
         }
         return future;
     }
@@ -146,7 +146,7 @@ public final class LocalEngine implements AutoCloseable {
         for (int i = 0; i < request.sampling().n(); i++) {
             choices.add(new SequenceState(state, i, tokenizer, contextLength));
         }
-        return new GenerationLoop.Admission(state, choices);
+        return new GenerationLoop.Admission(choices);
     }
 
     /**
@@ -177,6 +177,12 @@ public final class LocalEngine implements AutoCloseable {
         }
     }
 
+    private boolean closed() {
+        synchronized (lifecycle) {
+            return closed;
+        }
+    }
+
     private LocalEngine start() {
         thread.start();
         return this;
@@ -191,7 +197,7 @@ public final class LocalEngine implements AutoCloseable {
         private ChatTemplateException chatTemplateProblem;
         private EngineLimits limits = EngineLimits.DEFAULTS;
         private Clock clock = Clock.systemUTC();
-        private String systemFingerprint = "fp_batchllm";
+        private String systemFingerprint = DEFAULT_SYSTEM_FINGERPRINT;
 
         private Builder(String modelName, DeviceExecutor executor, Tokenizer tokenizer) {
             this.modelName = Objects.requireNonNull(modelName, "modelName");
@@ -226,7 +232,7 @@ public final class LocalEngine implements AutoCloseable {
             return this;
         }
 
-        /** The chat responses' {@code system_fingerprint}. Default {@code fp_batchllm}. */
+        /** The chat responses' {@code system_fingerprint}. Default {@value LocalEngine#DEFAULT_SYSTEM_FINGERPRINT}. */
         public Builder systemFingerprint(String fingerprint) {
             this.systemFingerprint = Objects.requireNonNull(fingerprint, "fingerprint");
             return this;
