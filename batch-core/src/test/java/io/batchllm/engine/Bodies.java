@@ -1,10 +1,10 @@
 package io.batchllm.engine;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.UncheckedIOException;
-import com.fasterxml.jackson.core.JsonProcessingException;
 
 /** Builds request bodies and batch lines for the engine tests, and reads responses. */
 final class Bodies {
@@ -15,9 +15,7 @@ final class Bodies {
 
     /** A {@code /v1/completions} body for {@code model} with the given prompt (text) and max_tokens. */
     static ObjectNode completion(String model, String prompt, int maxTokens) {
-        ObjectNode body = JSON.createObjectNode().put("model", model).put("max_tokens", maxTokens);
-        body.put("prompt", prompt);
-        return body;
+        return JSON.createObjectNode().put("model", model).put("prompt", prompt).put("max_tokens", maxTokens);
     }
 
     /** A greedy completion body, as the reference ran (temperature 0). */

@@ -1,5 +1,6 @@
 package io.batchllm.engine;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,17 +8,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.batchllm.Batch;
+import io.batchllm.BatchService;
 import io.batchllm.BatchStatus;
 import io.batchllm.Endpoint;
+import io.batchllm.FileObject;
+import io.batchllm.FilePurpose;
 import io.batchllm.RequestCounts;
 import io.batchllm.engine.cpu.CpuBackendProvider;
 import io.batchllm.testing.Harness;
+import io.batchllm.testing.Jsonl;
 import io.batchllm.testing.TestBackend;
+import java.io.ByteArrayInputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -90,6 +97,24 @@ class LocalBackendServiceTest {
             String message = line.at("/response/body/error/message").asText();
             assertTrue(message.contains("model stories has no chat template"), message);
             assertTrue(message.contains("send /v1/completions requests with a prompt instead"), message);
+        }
+    }
+
+    @Test
+    void aModelPathAloneIsServedByTheDiscoveredCpuBackend() throws Exception {
+        StoriesReference ref = StoriesReference.onceUponATime();
+        try (BatchService service = BatchService.builder().dataDirectory(dir.resolve("discovered"))
+                .model(STORIES, StoriesReference.MODEL).backendName("cpu").threads(1)
+                .pollInterval(Duration.ofMillis(20)).build()) {
+            assertEquals(Set.of(STORIES), service.models());
+            String line = Bodies.line("only", "/v1/completions", Bodies.greedy(STORIES, ref.prompt(), 10));
+            FileObject input = service.files().upload(new ByteArrayInputStream((line + "\n").getBytes(UTF_8)),
+                    "input.jsonl", FilePurpose.BATCH);
+            Batch done = service.batches().await(service.batches().create(input.id(), Endpoint.COMPLETIONS).id(),
+                    Duration.ofSeconds(60));
+            assertEquals(BatchStatus.COMPLETED, done.status(), String.valueOf(done.errors()));
+            JsonNode out = Jsonl.read(service.files().content(done.outputFileId())).get(0);
+            assertEquals(ref.firstPieces(10), out.at("/response/body/choices/0/text").asText());
         }
     }
 

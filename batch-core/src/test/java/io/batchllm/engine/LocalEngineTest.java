@@ -20,6 +20,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -322,8 +323,8 @@ class LocalEngineTest {
 
     @Test
     void theBackendServesBothModelsAndEndpoints() {
-        assertEquals(java.util.Set.of(STORIES, DemoModel.NAME), backend.models());
-        assertEquals(java.util.Set.of(CHAT, COMPLETIONS), backend.endpoints());
+        assertEquals(Set.of(STORIES, DemoModel.NAME), backend.models());
+        assertEquals(Set.of(CHAT, COMPLETIONS), backend.endpoints());
         assertEquals(4 * EngineLimits.DEFAULT_MAX_SEQUENCES, backend.maxInFlight(), "2 x 32 slots per model");
     }
 
