@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +31,8 @@ final class GenerationLoop implements Runnable {
     private final String modelName;
     private final DeviceExecutor executor;
     private final EngineLimits limits;
-    private final BlockingQueue<Admission> inbox;
+    /** Requests from submitting threads, plus {@link Admission#WAKE_UP}; the only state shared with them. */
+    private final BlockingQueue<Admission> inbox = new LinkedBlockingQueue<>();
     private final ArrayDeque<SequenceState> waiting = new ArrayDeque<>();
     private final List<SequenceState> running = new ArrayList<>();
     private volatile boolean stopping;
@@ -43,11 +45,10 @@ final class GenerationLoop implements Runnable {
         static final Admission WAKE_UP = new Admission(List.of());
     }
 
-    GenerationLoop(String modelName, DeviceExecutor executor, EngineLimits limits, BlockingQueue<Admission> inbox) {
+    GenerationLoop(String modelName, DeviceExecutor executor, EngineLimits limits) {
         this.modelName = modelName;
         this.executor = executor;
         this.limits = limits;
-        this.inbox = inbox;
     }
 
     /**

@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +55,6 @@ public final class LocalEngine implements AutoCloseable {
     private final PromptEncoder prompts;
     private final ResponseBuilder responses;
     private final int contextLength;
-    private final LinkedBlockingQueue<GenerationLoop.Admission> inbox = new LinkedBlockingQueue<>();
     private final GenerationLoop loop;
     private final Thread thread;
     private final Object lifecycle = new Object();
@@ -78,7 +76,7 @@ public final class LocalEngine implements AutoCloseable {
                 b.chatTemplateProblem != null ? b.chatTemplateProblem : ChatTemplates.noChatTemplate(modelName),
                 contextLength);
         this.responses = new ResponseBuilder(b.clock, b.systemFingerprint);
-        this.loop = new GenerationLoop(modelName, executor, limits, inbox);
+        this.loop = new GenerationLoop(modelName, executor, limits);
         this.thread = Thread.ofPlatform().name("batchllm-engine-" + modelName).daemon(true).unstarted(loop);
     }
 

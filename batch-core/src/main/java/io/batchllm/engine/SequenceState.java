@@ -108,7 +108,7 @@ final class SequenceState {
         int token = sampled.token();
         generated++;
         if (tokenizer.isEndOfGeneration(token)) {
-            // the end token is counted (it was generated) but its text is not part of the answer
+            // the end token is counted (it was generated); its text and logprob are not part of the answer
             return finish(FinishReason.STOP);
         }
         if (logprobs != null) {
