@@ -1,0 +1,244 @@
+package io.batchllm.engine;
+
+import io.batchllm.engine.chat.ChatTemplate;
+import io.batchllm.engine.chat.ChatTemplates;
+import io.batchllm.engine.chat.ChatTemplateException;
+import io.batchllm.engine.gguf.ModelFormatException;
+import io.batchllm.engine.model.DeviceExecutor;
+import io.batchllm.engine.model.ModelConfig;
+import io.batchllm.engine.openai.Endpoint;
+import io.batchllm.engine.openai.GenerationRequest;
+import io.batchllm.engine.openai.RequestException;
+import io.batchllm.engine.openai.RequestParser;
+import io.batchllm.engine.openai.ResponseBuilder;
+import io.batchllm.engine.tokenizer.Tokenizer;
+import io.batchllm.spi.InferenceResult;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves one model: turns OpenAI request bodies into generated responses on a {@link DeviceExecutor},
+ * batching every request in flight into shared forward steps (continuous batching).
+ *
+ * <p>{@link #submit} parses the body, applies the chat template and tokenizes on the caller's thread
+ * (so a bad request fails at once, as a 400 result), then queues the request. One engine thread runs
+ * the generation loop: each step runs up to {@link EngineLimits#maxSequences()} choices together, new
+ * prompts prefilled whole beside one-token decodes. A request with {@code n > 1} runs as n sequences,
+ * each with its own seeded sampler, and completes when the last finishes.
+ *
+ * <p><b>Determinism.</b> With a {@code seed} (or {@code temperature} 0) a request gets the same tokens
+ * whatever else is batched with it: the executor's logits do not depend on the batch, and each choice
+ * samples from its own random stream.
+ *
+ * <p><b>Results.</b> A future completes with a 200 response, a 400 for a request that cannot be served
+ * as sent (see {@link RequestException}), or a 500 when the engine failed on that request alone. It
+ * completes exceptionally only when the engine is closed first.
+ *
+ * <p>Thread safe: {@link #submit} may be called from any thread. The engine owns the executor and closes
+ * it in {@link #close()}.
+ */
+public final class LocalEngine implements AutoCloseable {
+    /** The chat responses' {@code system_fingerprint} unless the builder sets one. */
+    public static final String DEFAULT_SYSTEM_FINGERPRINT = "fp_batchllm";
+
+    private static final Logger log = LoggerFactory.getLogger(LocalEngine.class);
+
+    private final String modelName;
+    private final DeviceExecutor executor;
+    private final Tokenizer tokenizer;
+    private final EngineLimits limits;
+    private final PromptEncoder prompts;
+    private final ResponseBuilder responses;
+    private final int contextLength;
+    private final GenerationLoop loop;
+    private final Thread thread;
+    private final Object lifecycle = new Object();
+    private boolean closed;
+
+    private LocalEngine(Builder b) {
+        this.modelName = b.modelName;
+        this.executor = b.executor;
+        this.tokenizer = b.tokenizer;
+        this.limits = b.limits;
+        ModelConfig config = executor.config();
+        if (tokenizer.vocabSize() > config.vocabSize()) {
+            throw new ModelFormatException("model " + modelName + ": the tokenizer has " + tokenizer.vocabSize()
+                    + " tokens but the model's output has only " + config.vocabSize() + " logits; the GGUF file is"
+                    + " inconsistent, re-export it");
+        }
+        this.contextLength = config.contextLength();
+        this.prompts = new PromptEncoder(modelName, tokenizer, b.chatTemplate,
+                b.chatTemplateProblem != null ? b.chatTemplateProblem : ChatTemplates.noChatTemplate(modelName),
+                contextLength);
+        this.responses = new ResponseBuilder(b.clock, b.systemFingerprint);
+        this.loop = new GenerationLoop(modelName, executor, limits);
+        this.thread = Thread.ofPlatform().name("batchllm-engine-" + modelName).daemon(true).unstarted(loop);
+    }
+
+    /**
+     * Starts describing an engine.
+     *
+     * @param modelName the name requests use for the model (for messages; requests echo their own)
+     * @param executor runs the model; the engine takes ownership and closes it
+     * @param tokenizer the model's tokenizer
+     */
+    public static Builder builder(String modelName, DeviceExecutor executor, Tokenizer tokenizer) {
+        return new Builder(modelName, executor, tokenizer);
+    }
+
+    /** The model name given to the builder. */
+    public String modelName() {
+        return modelName;
+    }
+
+    /** The limits it runs with. */
+    public EngineLimits limits() {
+        return limits;
+    }
+
+    /** The model's context length in tokens: prompt plus completion must fit in it. */
+    public int contextLength() {
+        return contextLength;
+    }
+
+    /**
+     * Starts one request and returns at once.
+     *
+     * @param endpoint the endpoint the body was sent to
+     * @param body the request body (JSON object as text)
+     * @return completes with the response: 200, 400 for a request that cannot be served, or 500 when
+     *     the engine failed on it; exceptionally only if the engine is closed before it finishes
+     */
+    public CompletableFuture<InferenceResult> submit(Endpoint endpoint, String body) {
+        Objects.requireNonNull(endpoint, "endpoint");
+        Objects.requireNonNull(body, "body");
+        CompletableFuture<InferenceResult> future = new CompletableFuture<>();
+        GenerationLoop.Admission admission;
+        try {
+            admission = prepare(RequestParser.parse(endpoint, body), future);
+        } catch (RequestException e) {
+            future.complete(e.toResult());
+            return future;
+        } catch (RuntimeException e) {
+            log.error("model {}: could not prepare a request", modelName, e);
+            future.complete(InferenceResult.error(500, "server_error", "engine_error", null,
+                    "the engine could not prepare this request (model " + modelName + "): " + e));
+            return future;
+        }
+        if (!loop.offer(admission)) {
+            future.completeExceptionally(new IllegalStateException("the engine of model " + modelName
+                    + " is closed" + (closed() ? "" : ": its loop stopped after an unexpected error (see the log)")));
+        }
+        return future;
+    }
+
+    private GenerationLoop.Admission prepare(GenerationRequest request, CompletableFuture<InferenceResult> future) {
+        int[] promptTokens = prompts.encode(request);
+        RequestState state = new RequestState(request, promptTokens, responses, future);
+        List<SequenceState> choices = new ArrayList<>(request.sampling().n());
+        for (int i = 0; i < request.sampling().n(); i++) {
+            choices.add(new SequenceState(state, i, tokenizer, contextLength));
+        }
+        return new GenerationLoop.Admission(choices);
+    }
+
+    /**
+     * Stops the engine: the current step completes, requests not finished then complete exceptionally,
+     * and the executor is closed. Waits for the engine thread. Idempotent.
+     */
+    @Override
+    public void close() {
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        loop.stop();
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                // the executor must not be closed under a running step: keep waiting, re-interrupt after
+                interrupted = true;
+            }
+        }
+        executor.close();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private boolean closed() {
+        synchronized (lifecycle) {
+            return closed;
+        }
+    }
+
+    private LocalEngine start() {
+        thread.start();
+        return this;
+    }
+
+    /** Describes a {@link LocalEngine}; {@link #start()} builds and starts it. Not thread safe. */
+    public static final class Builder {
+        private final String modelName;
+        private final DeviceExecutor executor;
+        private final Tokenizer tokenizer;
+        private ChatTemplate chatTemplate;
+        private ChatTemplateException chatTemplateProblem;
+        private EngineLimits limits = EngineLimits.DEFAULTS;
+        private Clock clock = Clock.systemUTC();
+        private String systemFingerprint = DEFAULT_SYSTEM_FINGERPRINT;
+
+        private Builder(String modelName, DeviceExecutor executor, Tokenizer tokenizer) {
+            this.modelName = Objects.requireNonNull(modelName, "modelName");
+            this.executor = Objects.requireNonNull(executor, "executor");
+            this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
+        }
+
+        /** The chat template for {@code /v1/chat/completions}. Default: none, so chat requests get a 400. */
+        public Builder chatTemplate(ChatTemplate template) {
+            this.chatTemplate = template;
+            return this;
+        }
+
+        /**
+         * Why the model has no usable chat template (for example it does not compile); chat requests
+         * get a 400 with this message. Default: {@link ChatTemplates#noChatTemplate}.
+         */
+        public Builder chatTemplateProblem(ChatTemplateException problem) {
+            this.chatTemplateProblem = problem;
+            return this;
+        }
+
+        /** Default {@link EngineLimits#DEFAULTS}. */
+        public Builder limits(EngineLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /** Gives the responses' {@code created}. Default: the system clock (UTC). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The chat responses' {@code system_fingerprint}. Default {@value LocalEngine#DEFAULT_SYSTEM_FINGERPRINT}. */
+        public Builder systemFingerprint(String fingerprint) {
+            this.systemFingerprint = Objects.requireNonNull(fingerprint, "fingerprint");
+            return this;
+        }
+
+        /** Builds the engine and starts its thread. */
+        public LocalEngine start() {
+            return new LocalEngine(this).start();
+        }
+    }
+}

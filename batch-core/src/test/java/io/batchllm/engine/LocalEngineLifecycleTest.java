@@ -1,0 +1,179 @@
+package io.batchllm.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.batchllm.engine.cpu.CpuExecutor;
+import io.batchllm.engine.gguf.GgufFile;
+import io.batchllm.engine.model.DeviceExecutor;
+import io.batchllm.engine.model.KvCache;
+import io.batchllm.engine.model.ModelConfig;
+import io.batchllm.engine.model.SequenceStep;
+import io.batchllm.engine.model.StepInput;
+import io.batchllm.engine.model.StepOutput;
+import io.batchllm.engine.openai.Endpoint;
+import io.batchllm.engine.tokenizer.Tokenizer;
+import io.batchllm.spi.InferenceResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** How the engine fails one request without stopping, and how it shuts down. */
+class LocalEngineLifecycleTest {
+    /** A token id that makes {@link GuardedExecutor} fail the step, standing in for a device fault. */
+    private static final int POISON = 499;
+
+    @Test
+    void aStepThatThrowsFailsItsRequestWith500AndTheEngineGoesOn() throws Exception {
+        GuardedExecutor executor = new GuardedExecutor(CpuExecutor.load(StoriesReference.MODEL, 1));
+        try (LocalEngine engine = LocalEngine.builder("stories", executor, storiesTokenizer()).start()) {
+            InferenceResult failed = engine.submit(Endpoint.COMPLETIONS,
+                    "{\"model\":\"stories\",\"prompt\":[1," + POISON + "],\"max_tokens\":4}").get(30, TimeUnit.SECONDS);
+            assertEquals(500, failed.statusCode());
+            assertTrue(failed.body().contains("device fault for the test"), failed.body());
+            assertEquals(1, executor.closedCaches.get(), "the failed request's KV cache was freed");
+
+            StoriesReference ref = StoriesReference.onceUponATime();
+            InferenceResult next = engine.submit(Endpoint.COMPLETIONS, Bodies.write(Bodies.greedy("stories",
+                    ref.prompt(), 6))).get(30, TimeUnit.SECONDS);
+            assertEquals(200, next.statusCode(), next.body());
+            assertEquals(ref.firstPieces(6), Bodies.read(next.body()).at("/choices/0/text").asText());
+            assertEquals(2, executor.closedCaches.get(), "both requests' KV caches were freed");
+        }
+    }
+
+    @Test
+    void closeEndsUnfinishedRequestsExceptionallyAndClosesTheExecutor() throws Exception {
+        GuardedExecutor executor = new GuardedExecutor(CpuExecutor.load(StoriesReference.MODEL, 1));
+        executor.holdNextStep();
+        LocalEngine engine = LocalEngine.builder("stories", executor, storiesTokenizer()).start();
+        CompletableFuture<InferenceResult> running = engine.submit(Endpoint.COMPLETIONS,
+                Bodies.write(Bodies.greedy("stories", "Once upon a time", 50)));
+        assertTrue(executor.stepEntered.await(30, TimeUnit.SECONDS), "the engine started a step");
+
+        Thread closer = Thread.ofPlatform().start(engine::close);
+        // close() waits for the step in progress; let it end once close has been asked for
+        while (closer.getState() != Thread.State.WAITING) {
+            Thread.onSpinWait();
+        }
+        executor.release.countDown();
+        closer.join();
+
+        ExecutionException e = assertThrows(ExecutionException.class, () -> running.get(30, TimeUnit.SECONDS));
+        assertInstanceOf(IllegalStateException.class, e.getCause());
+        assertTrue(e.getCause().getMessage().contains("closed"), e.getCause().getMessage());
+        assertTrue(executor.closed, "the engine closes its executor");
+        assertEquals(1, executor.closedCaches.get(), "the running sequence's cache was freed");
+
+        CompletableFuture<InferenceResult> late = engine.submit(Endpoint.COMPLETIONS,
+                Bodies.write(Bodies.greedy("stories", "Once upon a time", 5)));
+        assertThrows(ExecutionException.class, () -> late.get(5, TimeUnit.SECONDS));
+        engine.close(); // idempotent
+    }
+
+    private static Tokenizer storiesTokenizer() {
+        try (GgufFile f = GgufFile.open(StoriesReference.MODEL)) {
+            return Tokenizer.fromGguf(f);
+        }
+    }
+
+    /**
+     * A CPU executor that fails steps holding {@link #POISON}, can hold a step until released, and
+     * counts caches and closing.
+     */
+    private static final class GuardedExecutor implements DeviceExecutor {
+        private final CpuExecutor delegate;
+        final AtomicInteger closedCaches = new AtomicInteger();
+        final CountDownLatch stepEntered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        private volatile boolean hold;
+        volatile boolean closed;
+
+        GuardedExecutor(CpuExecutor delegate) {
+            this.delegate = delegate;
+        }
+
+        void holdNextStep() {
+            hold = true;
+        }
+
+        @Override
+        public ModelConfig config() {
+            return delegate.config();
+        }
+
+        @Override
+        public KvCache newKvCache(int maxTokens) {
+            return new CountedCache(delegate.newKvCache(maxTokens));
+        }
+
+        @Override
+        public StepOutput step(StepInput input) {
+            if (hold) {
+                hold = false;
+                stepEntered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            List<SequenceStep> unwrapped = new ArrayList<>();
+            for (SequenceStep s : input.sequences()) {
+                for (int t : s.tokens()) {
+                    if (t == POISON) {
+                        throw new IllegalStateException("device fault for the test");
+                    }
+                }
+                KvCache inner = ((CountedCache) s.kvCache()).inner;
+                unwrapped.add(new SequenceStep(inner, s.position(), s.tokens(), s.wantLogits()));
+            }
+            return delegate.step(new StepInput(unwrapped));
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            delegate.close();
+        }
+
+        /** The CPU cache, counting when it is freed. */
+        private final class CountedCache implements KvCache {
+            final KvCache inner;
+
+            CountedCache(KvCache inner) {
+                this.inner = inner;
+            }
+
+            @Override
+            public int capacity() {
+                return inner.capacity();
+            }
+
+            @Override
+            public int length() {
+                return inner.length();
+            }
+
+            @Override
+            public boolean isClosed() {
+                return inner.isClosed();
+            }
+
+            @Override
+            public void close() {
+                if (!inner.isClosed()) {
+                    closedCaches.incrementAndGet();
+                }
+                inner.close();
+            }
+        }
+    }
+}
