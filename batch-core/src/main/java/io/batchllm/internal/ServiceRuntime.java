@@ -172,7 +172,13 @@ public final class ServiceRuntime implements AutoCloseable {
             try {
                 validate(batchId);
             } catch (RuntimeException e) {
-                log.error("validating batch {} failed unexpectedly: {}", batchId, e.toString(), e);
+                if (closed) {
+                    // close() did not wait long enough; validation is all or nothing, so the batch is
+                    // still validating and the next start validates it again.
+                    log.info("validation of batch {} was stopped by shutdown; it restarts at the next start", batchId);
+                } else {
+                    log.error("validating batch {} failed unexpectedly: {}", batchId, e.toString(), e);
+                }
             } finally {
                 MDC.remove("batch_id");
             }
