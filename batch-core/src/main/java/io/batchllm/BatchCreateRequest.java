@@ -29,7 +29,15 @@ public record BatchCreateRequest(String inputFileId, Endpoint endpoint, String c
         if (completionWindow == null) {
             completionWindow = COMPLETION_WINDOW_24H;
         }
-        metadata = metadata == null ? null : Map.copyOf(metadata);
+        if (metadata != null) {
+            for (Map.Entry<String, String> e : metadata.entrySet()) {
+                if (e.getKey() == null || e.getValue() == null) {
+                    throw new InvalidRequestException("metadata", "metadata keys and values must be strings; the "
+                            + "entry for key '" + e.getKey() + "' has no value");
+                }
+            }
+            metadata = Map.copyOf(metadata);
+        }
     }
 
     public static BatchCreateRequest of(String inputFileId, Endpoint endpoint) {

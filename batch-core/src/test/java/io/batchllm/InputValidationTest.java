@@ -310,4 +310,41 @@ class InputValidationTest {
                     "line_too_long", null, 2L);
         }
     }
+
+    @Test
+    @DisplayName("I4: more than 50,000 embedding inputs across the lines fails the batch; token arrays count once")
+    void embeddingInputsAreCountedAcrossLines() throws Exception {
+        String strings = "[" + String.join(",", java.util.Collections.nCopies(20_000, "\"a\"")) + "]";
+        String tokens = "[" + String.join(",", java.util.Collections.nCopies(30_000, "7")) + "]";
+        try (Harness h = new Harness(dir)) {
+            // 20,000 + 20,000 + 1 (one token array) = 40,001 inputs: accepted.
+            String ok = line("e1", "POST", "/v1/embeddings", "{\"model\":\"test-model\",\"input\":" + strings + "}") + "\n"
+                    + line("e2", "POST", "/v1/embeddings", "{\"model\":\"test-model\",\"input\":" + strings + "}") + "\n"
+                    + line("e3", "POST", "/v1/embeddings", "{\"model\":\"test-model\",\"input\":" + tokens + "}") + "\n";
+            Batch accepted = h.service.batches().create(h.upload(ok).id(), Endpoint.EMBEDDINGS);
+            Batch done = h.service.batches().await(accepted.id(), Duration.ofSeconds(30));
+            assertEquals(BatchStatus.COMPLETED, done.status(), () -> String.valueOf(done.errors()));
+
+            // A third array of 20,000 strings makes 60,000: the batch fails on that line.
+            String tooMany = ok + line("e4", "POST", "/v1/embeddings", "{\"model\":\"test-model\",\"input\":" + strings + "}") + "\n";
+            Batch created = h.service.batches().create(h.upload(tooMany).id(), Endpoint.EMBEDDINGS);
+            Batch b = h.service.batches().await(created.id(), Duration.ofSeconds(30));
+            assertEquals(BatchStatus.FAILED, b.status());
+            BatchError e = b.errors().data().getFirst();
+            assertEquals("too_many_tasks", e.code());
+            assertEquals("body.input", e.param());
+            assertEquals(4L, e.line());
+        }
+    }
+
+    @Test
+    @DisplayName("B2: a metadata entry without a value is a 400 naming metadata, not a crash")
+    void metadataWithANullValueIsRefused() {
+        java.util.Map<String, String> m = new java.util.HashMap<>();
+        m.put("k", null);
+        io.batchllm.InvalidRequestException ex = org.junit.jupiter.api.Assertions.assertThrows(
+                io.batchllm.InvalidRequestException.class,
+                () -> BatchCreateRequest.of("file-x", Endpoint.CHAT_COMPLETIONS).withMetadata(m));
+        assertEquals("metadata", ex.param());
+    }
 }

@@ -49,7 +49,7 @@ final class DefaultBatchOperations implements BatchOperations {
         Long outputExpiry = r.outputExpiresAfterSeconds();
         if (outputExpiry != null && (outputExpiry < DefaultFileOperations.MIN_EXPIRY_SECONDS
                 || outputExpiry > DefaultFileOperations.MAX_EXPIRY_SECONDS)) {
-            throw new InvalidRequestException("output_expires_after[seconds]", "output_expires_after.seconds must be "
+            throw new InvalidRequestException("output_expires_after[seconds]", "output_expires_after[seconds] must be "
                     + "between 3600 and 2592000, got " + outputExpiry);
         }
         FileRecord input = rt.store().findFile(r.inputFileId()).filter(f -> !f.deleted()).orElseThrow(() ->

@@ -40,7 +40,11 @@ public final class InputValidator {
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build())
             .build();
 
+    /** OpenAI's limit on embedding inputs across all lines of one batch (I4). */
+    public static final long MAX_EMBEDDING_INPUTS = 50_000;
+
     private final String endpoint;
+    private final boolean embeddings;
     private final ValidationLimits limits;
     private final Set<String> servedModels;
 
@@ -51,6 +55,7 @@ public final class InputValidator {
      */
     public InputValidator(String endpoint, ValidationLimits limits, Set<String> servedModels) {
         this.endpoint = endpoint;
+        this.embeddings = endpoint.equals("/v1/embeddings");
         this.limits = limits;
         this.servedModels = servedModels;
     }
@@ -92,6 +97,7 @@ public final class InputValidator {
         String model = null;
         long modelLine = 0;
         int requests = 0;
+        long embeddingInputs = 0;
         LineReader lines = new LineReader(in, limits.maxLineBytes());
         while (lines.next()) {
             long lineNo = lines.lineNumber();
@@ -138,6 +144,12 @@ public final class InputValidator {
                 }
                 continue;
             }
+            embeddingInputs += line.embeddingInputs;
+            if (embeddingInputs > MAX_EMBEDDING_INPUTS) {
+                errors.add(new BatchError("too_many_tasks", "The batch has more than " + MAX_EMBEDDING_INPUTS
+                        + " embedding inputs across its lines; split it into smaller batches.", "body.input", lineNo));
+                break;
+            }
             if (errors.isEmpty()) {
                 long base = lines.startOffset();
                 loader.add(new RequestRow((int) lineNo, line.customId, base + line.bodyStart,
@@ -161,6 +173,36 @@ public final class InputValidator {
         long bodyStart;
         long bodyEnd;
         StoredResult lineFailure;
+        /** Embedding inputs in the body ({@code input}), counted for the per-batch limit (I4). */
+        long embeddingInputs;
+    }
+
+    /**
+     * How many embedding inputs an {@code input} value holds: a string or a token array is one, an
+     * array of strings or of token arrays is one per element. Leaves the parser after the value.
+     */
+    private static long countInputs(JsonParser p, JsonToken value) throws IOException {
+        if (value != JsonToken.START_ARRAY) {
+            p.skipChildren();
+            return 1;
+        }
+        JsonToken first = p.nextToken();
+        if (first == JsonToken.END_ARRAY) {
+            return 0;
+        }
+        if (first == JsonToken.VALUE_NUMBER_INT) {
+            p.skipChildren();
+            while (p.nextToken() != JsonToken.END_ARRAY) {
+                p.skipChildren();
+            }
+            return 1;
+        }
+        long n = 0;
+        for (JsonToken t = first; t != JsonToken.END_ARRAY; t = p.nextToken()) {
+            p.skipChildren();
+            n++;
+        }
+        return n;
     }
 
     private ParsedLine parse(byte[] buf, int len, long lineNo) {
@@ -206,6 +248,9 @@ public final class InputValidator {
                                     }
                                 } else if (f.equals("stream") && fv == JsonToken.VALUE_TRUE) {
                                     stream = true;
+                                } else if (f.equals("input") && embeddings) {
+                                    out.embeddingInputs = countInputs(p, fv);
+                                    continue; // countInputs consumed the value
                                 }
                                 p.skipChildren();
                             }
