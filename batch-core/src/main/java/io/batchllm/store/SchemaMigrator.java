@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Brings a database's schema to the version this code needs. Versions are numbered scripts
- * ({@code V1.sql}, {@code V2.sql}, …) per dialect; table {@code schema_version} records which ran.
+ * ({@code V1.sql}, {@code V2.sql}, …) in portable SQL, where {@code ${text}} stands for the dialect's
+ * unbounded text type; table {@code schema_version} records which ran.
  * Each script runs in its own transaction, so a failed upgrade leaves the previous version intact.
  *
  * <p>A database newer than this code (a later BatchLLM wrote it) is refused rather than guessed at.
@@ -88,12 +89,12 @@ public final class SchemaMigrator {
     }
 
     private String load(int version) {
-        String name = "migrations/" + dialect.migrationFolder() + "/V" + version + ".sql";
+        String name = "migrations/V" + version + ".sql";
         try (InputStream in = SchemaMigrator.class.getResourceAsStream(name)) {
             if (in == null) {
                 throw new IllegalStateException("missing schema script " + name);
             }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("${text}", dialect.textType());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -4,22 +4,22 @@ package io.batchllm.store;
  * The few places where H2 and PostgreSQL SQL differ. Everything else the store writes is standard.
  */
 public enum SqlDialect {
-    H2("h2", "DATEADD('MILLISECOND', ?, CURRENT_TIMESTAMP)", "NEXT VALUE FOR lease_token_seq"),
-    POSTGRESQL("postgresql", "(CURRENT_TIMESTAMP + (? * INTERVAL '1 millisecond'))", "nextval('lease_token_seq')");
+    H2("CHARACTER VARYING(1000000000)", "DATEADD('MILLISECOND', ?, CURRENT_TIMESTAMP)", "NEXT VALUE FOR lease_token_seq"),
+    POSTGRESQL("TEXT", "(CURRENT_TIMESTAMP + (? * INTERVAL '1 millisecond'))", "nextval('lease_token_seq')");
 
-    private final String migrationFolder;
+    private final String textType;
     private final String leaseExpiry;
     private final String nextToken;
 
-    SqlDialect(String migrationFolder, String leaseExpiry, String nextToken) {
-        this.migrationFolder = migrationFolder;
+    SqlDialect(String textType, String leaseExpiry, String nextToken) {
+        this.textType = textType;
         this.leaseExpiry = leaseExpiry;
         this.nextToken = nextToken;
     }
 
-    /** Classpath folder under {@code io/batchllm/store/migrations/} holding this dialect's scripts. */
-    String migrationFolder() {
-        return migrationFolder;
+    /** The unbounded text type that schema scripts write as {@code ${text}}. */
+    String textType() {
+        return textType;
     }
 
     /** A timestamp expression: the database's now plus a bind parameter of milliseconds. */
