@@ -24,7 +24,7 @@ final class KeyDatabaseOptions {
 
     @Option(names = "--db-url", paramLabel = "JDBC",
             description = "A PostgreSQL (jdbc:postgresql://…) or H2 (jdbc:h2:…) database instead of the data "
-                    + "directory's.")
+                    + "directory's; it wins over --data-dir, as for serve.")
     String dbUrl;
 
     @Option(names = "--db-user", paramLabel = "USER", defaultValue = "${env:BATCHLLM_DB_USER}",
@@ -41,13 +41,10 @@ final class KeyDatabaseOptions {
      *
      * @param mustExist whether an embedded database must already be there (listing or revoking keys in a
      *     directory without one is a mistaken --data-dir, not an empty list)
-     * @throws UsageException for contradictory options or a data directory without a database
+     * @throws UsageException for an unsupported --db-url or a data directory without a database
      * @throws DatabaseUnavailableException when the database cannot be opened
      */
     JdbcJobStore open(boolean mustExist) {
-        if (dbUrl != null && dataDir != null) {
-            throw new UsageException("give either --data-dir or --db-url, not both");
-        }
         if (dbUrl != null) {
             if (!dbUrl.startsWith("jdbc:postgresql:") && !dbUrl.startsWith("jdbc:h2:")) {
                 throw new UsageException("unsupported --db-url '" + dbUrl + "': use jdbc:postgresql://HOST/DB or jdbc:h2:…");

@@ -37,8 +37,7 @@ import picocli.CommandLine.Spec;
         exitCodeList = {
                 "0:done",
                 "1:revoke: no key has this id",
-                "2:bad usage: unknown option, bad tenant or role, --data-dir and --db-url together, no database in "
-                        + "--data-dir",
+                "2:bad usage: unknown option, bad tenant or role, an unsupported --db-url, no database in --data-dir",
                 "3:internal error",
                 "4:the database cannot be opened (a running server holds the H2 file, PostgreSQL is unreachable or "
                         + "refused the login)"})

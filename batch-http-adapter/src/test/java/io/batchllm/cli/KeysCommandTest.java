@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -117,9 +118,9 @@ class KeysCommandTest {
         assertTrue(err.toString().contains("--tenant"), err());
         assertEquals(ExitCodes.USAGE, run("keys", "create", "--tenant", "a b", "--role", "admin", "--data-dir", data));
         assertTrue(err.toString().contains("white space"), err());
-        assertEquals(ExitCodes.USAGE, run("keys", "create", "--tenant", "a", "--role", "admin", "--data-dir", data,
-                "--db-url", "jdbc:h2:mem:x"));
-        assertTrue(err.toString().contains("not both"), err());
+        assertEquals(ExitCodes.USAGE, run("keys", "create", "--tenant", "a", "--role", "admin", "--db-url",
+                "jdbc:mysql://db/x"));
+        assertTrue(err.toString().contains("unsupported --db-url 'jdbc:mysql://db/x'"), err());
         assertEquals(ExitCodes.USAGE, run("keys"));
         assertTrue(err.toString().contains("create, list or revoke"), err());
         assertEquals("", out.toString(), "nothing on stdout when nothing was created");
@@ -129,6 +130,18 @@ class KeysCommandTest {
     void listingADirectoryWithoutADatabaseIsAMistakeNotAnEmptyList() {
         assertEquals(ExitCodes.USAGE, run("keys", "list", "--data-dir", dir.resolve("nope").toString()));
         assertTrue(err.toString().contains("no BatchLLM database"), err());
+    }
+
+    @Test
+    void dbUrlWinsOverDataDirAsForServe() {
+        String url = "jdbc:h2:file:" + dir.resolve("shared").toAbsolutePath();
+        assertEquals(0, run("keys", "create", "--tenant", "acme", "--role", "admin", "--db-url", url,
+                "--data-dir", dir.resolve("ignored").toString()), err());
+        String id = KEY.matcher(out.toString().strip()).replaceAll("$1");
+
+        assertEquals(0, run("keys", "list", "--db-url", url), err());
+        assertTrue(out.toString().contains(id), out.toString());
+        assertFalse(Files.exists(dir.resolve("ignored").resolve(KeyDatabaseOptions.H2_FILE)));
     }
 
     @Test
