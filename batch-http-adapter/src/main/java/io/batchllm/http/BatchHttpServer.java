@@ -80,7 +80,7 @@ public final class BatchHttpServer implements AutoCloseable {
         private String host = DEFAULT_HOST;
         private int port = DEFAULT_PORT;
         private Authenticator authenticator;
-        private RequestLimiter limiter = RequestLimiter.allowAll();
+        private RequestLimiter limiter = RequestLimiter.unlimited();
         private PrometheusMeterRegistry prometheus;
         private Path spoolDirectory;
         private long maxJsonBytes = DEFAULT_MAX_JSON_BYTES;

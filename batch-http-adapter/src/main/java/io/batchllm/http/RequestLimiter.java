@@ -1,69 +1,57 @@
 package io.batchllm.http;
 
 import io.batchllm.http.auth.Principal;
-import java.time.Duration;
-import java.util.Objects;
+import io.batchllm.ratelimit.RateLimitDecision;
 
 /**
- * Decides whether a request may proceed: the seam for per-key (and, on unauthenticated routes,
- * per-address) rate limits. The server asks once per request, before it does any work, and turns
- * the answer into OpenAI's headers (C8): each non-null {@link Window} becomes
- * {@code x-ratelimit-limit-*}, {@code x-ratelimit-remaining-*} and {@code x-ratelimit-reset-*}
- * (a duration such as {@code 1s} or {@code 6m0s}); a refusal becomes {@code 429} with code
- * {@code rate_limit_exceeded} and {@code retry-after} (whole seconds, at least 1). Implementations
- * must be thread safe; the default {@link #allowAll()} enforces nothing and sends no headers.
+ * Decides, before a request is served, whether its caller is within its rate limits: requests per
+ * period and tokens enqueued per period, per principal (or per client address where no one is
+ * authenticated). The server turns the decision into OpenAI's {@code x-ratelimit-*} headers, and a
+ * refusal into {@code 429 rate_limit_exceeded} with {@code retry-after}
+ * ({@link io.batchllm.http.auth.RateLimitHeaders}). Implementations must be thread safe.
  */
 @FunctionalInterface
 public interface RequestLimiter {
 
     /**
-     * @param principal the authenticated caller, or null on a route that needs no authentication
-     *     ({@code /health}, {@code /ready}, {@code /metrics}) or with {@code --auth none}
-     * @param clientAddress the peer's IP address
-     * @param tokens tokens this request enqueues: on {@code POST /v1/batches} an estimate from the
-     *     input file's size (bytes / 4, rounded up), else 0
+     * Counts one request, and {@code tokens} enqueued tokens, against the caller's limits.
+     *
+     * @param principal the authenticated caller, or null on a route without authentication
+     * @param clientAddress the client's address, used when {@code principal} is null
+     * @param tokens tokens this request enqueues (a batch's estimated input and output tokens), 0 for none
      */
     Decision check(Principal principal, String clientAddress, long tokens);
 
-    /** Allows everything and sends no rate-limit headers. */
-    static RequestLimiter allowAll() {
-        return (principal, address, tokens) -> Decision.ALLOWED;
+    /** A limiter that allows everything and reports no limits (so no rate-limit headers are sent). */
+    static RequestLimiter unlimited() {
+        return (principal, clientAddress, tokens) -> Decision.UNLIMITED;
     }
 
     /**
-     * One limit's state after this request.
+     * One request's verdict.
      *
-     * @param limit the most allowed per window
-     * @param remaining what is left
-     * @param reset when the allowance is full again
+     * @param allowed whether the request may go ahead
+     * @param requests the request-count limit's state, or null when requests are not limited
+     * @param tokens the token limit's state, or null when the request enqueues no tokens, tokens are not
+     *     limited, or the request was already refused for its count
+     * @param requestedTokens the tokens the request asked for
      */
-    record Window(long limit, long remaining, Duration reset) {
-        public Window {
-            Objects.requireNonNull(reset, "reset");
-        }
-    }
-
-    /**
-     * The answer.
-     *
-     * @param allowed whether the request proceeds
-     * @param requests the request-count limit, or null if none is enforced
-     * @param tokens the token limit, or null if none is enforced
-     * @param retryAfter when refused: how long until a retry can succeed (sent as {@code retry-after});
-     *     ignored when allowed
-     */
-    record Decision(boolean allowed, Window requests, Window tokens, Duration retryAfter) {
-        /** Allowed, no limits to report. */
-        public static final Decision ALLOWED = new Decision(true, null, null, Duration.ZERO);
+    record Decision(boolean allowed, RateLimitDecision requests, RateLimitDecision tokens, long requestedTokens) {
+        /** Allowed, with no limits to report. */
+        public static final Decision UNLIMITED = new Decision(true, null, null, 0);
 
         public Decision {
-            Objects.requireNonNull(retryAfter, "retryAfter");
+            if (!allowed && (requests == null || requests.allowed()) && (tokens == null || tokens.allowed())) {
+                throw new IllegalArgumentException("a refused decision needs the limit that refused it");
+            }
         }
 
-        /** Which limit refused: {@code tokens} when the token window is exhausted, else {@code requests}. */
-        public String exceeded() {
-            return tokens != null && tokens.remaining() <= 0 && (requests == null || requests.remaining() > 0)
-                    ? "tokens" : "requests";
+        /**
+         * Whether waiting can help: false when the request enqueues more tokens than the token limit
+         * holds at all, so no retry will ever succeed.
+         */
+        public boolean retryable() {
+            return allowed || tokens == null || tokens.allowed() || requestedTokens <= tokens.limit();
         }
     }
 }

@@ -19,7 +19,7 @@ public interface SecurityProvider {
 
     /** The request limiter for this mode; by default none. Called once at start. */
     default RequestLimiter requestLimiter(Context context) {
-        return RequestLimiter.allowAll();
+        return RequestLimiter.unlimited();
     }
 
     /**

@@ -8,6 +8,7 @@ import io.batchllm.FileOperations;
 import io.batchllm.RateLimitExceededException;
 import io.batchllm.http.RequestLimiter;
 import io.batchllm.http.auth.Principal;
+import io.batchllm.http.auth.RateLimitHeaders;
 import io.batchllm.http.auth.Role;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +16,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import org.eclipse.jetty.http.HttpHeader;
@@ -106,42 +106,23 @@ final class Exchange {
         return request.getHeaders().get(name);
     }
 
-    /** Asks the limiter; a refusal is a 429, an answer with limits adds the x-ratelimit headers (C8). */
+    /**
+     * Asks the limiter; an answer with limits adds the {@code x-ratelimit-*} headers (C8), a refusal
+     * also {@code retry-after} and becomes a 429 {@code rate_limit_exceeded}.
+     */
     void checkLimit(long tokens) {
         RequestLimiter.Decision d = settings.limiter().check(principal, Request.getRemoteAddr(request), tokens);
-        rateLimitHeaders("requests", d.requests());
-        rateLimitHeaders("tokens", d.tokens());
+        RateLimitHeaders.of(d).forEach((name, value) -> response.getHeaders().put(name, value));
         if (!d.allowed()) {
-            throw new RateLimitExceededException("Rate limit reached for " + d.exceeded() + ". Try again in "
-                    + retryAfterSeconds(d.retryAfter()) + "s.", new io.batchllm.ratelimit.RateLimitDecision(false,
-                    d.requests() != null ? d.requests().limit() : 0, 0, d.retryAfter()));
+            throw new RateLimited(RateLimitHeaders.message(d));
         }
     }
 
-    private void rateLimitHeaders(String kind, RequestLimiter.Window w) {
-        if (w == null) {
-            return;
+    /** A 429 whose headers ({@code retry-after}, and {@code x-should-retry} when waiting cannot help) are already set. */
+    static final class RateLimited extends BatchException {
+        RateLimited(String message) {
+            super(429, "requests", "rate_limit_exceeded", null, message);
         }
-        response.getHeaders().put("x-ratelimit-limit-" + kind, Long.toString(w.limit()));
-        response.getHeaders().put("x-ratelimit-remaining-" + kind, Long.toString(Math.max(0, w.remaining())));
-        response.getHeaders().put("x-ratelimit-reset-" + kind, goDuration(w.reset()));
-    }
-
-    /** OpenAI's reset format: {@code 1s}, {@code 6m0s}, {@code 1h2m3s}, {@code 250ms}. */
-    static String goDuration(Duration d) {
-        long ms = Math.max(0, d.toMillis());
-        if (ms < 1000) {
-            return ms + "ms";
-        }
-        long s = (ms + 999) / 1000;
-        long h = s / 3600;
-        long m = s % 3600 / 60;
-        long sec = s % 60;
-        return h > 0 ? h + "h" + m + "m" + sec + "s" : m > 0 ? m + "m" + sec + "s" : sec + "s";
-    }
-
-    static long retryAfterSeconds(Duration d) {
-        return Math.max(1, (d.toMillis() + 999) / 1000);
     }
 
     InputStream body() {
@@ -199,7 +180,9 @@ final class Exchange {
         }
         int status = e.httpStatus();
         if (e instanceof RateLimitExceededException r && r.decision() != null) {
-            response.getHeaders().put(HttpHeader.RETRY_AFTER, retryAfterSeconds(r.decision().resetAfter()));
+            // The core's own upload and batch-creation limits.
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, Math.max(1, (r.decision().resetAfter().toMillis() + 999)
+                    / 1000));
         } else if (deterministic(status)) {
             // The SDKs retry 409 and 5xx by default; this failure would only repeat (C6).
             response.getHeaders().put(SHOULD_RETRY, "false");
