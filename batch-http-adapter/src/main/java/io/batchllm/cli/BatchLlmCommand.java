@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = BatchLlmCommand.Version.class,
         description = "OpenAI-compatible batch LLM inference on your own hardware.",
-        subcommands = {RunBatchCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunBatchCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:the batch completed (single lines may still have failed: see the error file)",
@@ -34,7 +34,21 @@ final class BatchLlmCommand implements Runnable {
 
     /** Parses {@code args}, runs the command and returns the exit code; never calls {@code System.exit}. */
     static int execute(String[] args) {
-        return commandLine(CommandLine.defaultFactory()).execute(args);
+        CommandLine cl = commandLine(CommandLine.defaultFactory());
+        try {
+            withConfigDefaults(cl, args, System.getenv());
+        } catch (UsageException e) {
+            cl.getErr().println("batchllm: " + e.getMessage());
+            cl.getErr().flush();
+            return ExitCodes.USAGE;
+        }
+        return cl.execute(args);
+    }
+
+    /** Lets {@code serve} take option defaults from the environment and {@code --config} ({@link ConfigDefaults}). */
+    static CommandLine withConfigDefaults(CommandLine cl, String[] args, java.util.Map<String, String> env) {
+        cl.getSubcommands().get("serve").setDefaultValueProvider(ConfigDefaults.from(args, env));
+        return cl;
     }
 
     /** The configured command line; {@code factory} creates the subcommands, so tests can inject theirs. */
