@@ -78,6 +78,19 @@ public final class BatchService implements AutoCloseable {
         return runtime.batches();
     }
 
+    /**
+     * The Files and Batches APIs as one tenant sees them: uploads and batches it creates are owned by
+     * {@code tenant}, lists show only its objects, and another tenant's file or batch is a
+     * {@link NotFoundException} (never a "forbidden" that would reveal it exists). Result files belong
+     * to the tenant of their batch. {@link #files()} and {@link #batches()} stay unscoped (every
+     * tenant's objects), for administrators. Cheap to call per request.
+     *
+     * @throws IllegalArgumentException a blank tenant
+     */
+    public TenantScope forTenant(String tenant) {
+        return runtime.forTenant(tenant);
+    }
+
     /** The models this service serves (the {@code model} a request line may name). */
     public Set<String> models() {
         return runtime.models();

@@ -28,9 +28,12 @@ final class DefaultBatchOperations implements BatchOperations {
     static final int MAX_LIST_LIMIT = 100;
 
     private final ServiceRuntime rt;
+    /** The tenant this view is limited to, or null for every batch (the unscoped, admin view). */
+    private final String tenant;
 
-    DefaultBatchOperations(ServiceRuntime rt) {
+    DefaultBatchOperations(ServiceRuntime rt, String tenant) {
         this.rt = rt;
+        this.tenant = tenant;
     }
 
     @Override
@@ -52,13 +55,14 @@ final class DefaultBatchOperations implements BatchOperations {
             throw new InvalidRequestException("output_expires_after[seconds]", "output_expires_after[seconds] must be "
                     + "between 3600 and 2592000, got " + outputExpiry);
         }
-        FileRecord input = rt.store().findFile(r.inputFileId()).filter(f -> !f.deleted()).orElseThrow(() ->
+        FileRecord input = rt.store().findFile(r.inputFileId())
+                .filter(f -> !f.deleted() && ServiceRuntime.visibleTo(tenant, f.owner())).orElseThrow(() ->
                 new InvalidRequestException("input_file_id", "No such File object: " + r.inputFileId()));
         if (input.file().purpose() != FilePurpose.BATCH) {
             throw new InvalidRequestException("input_file_id", "The file " + r.inputFileId() + " has purpose '"
                     + input.file().purpose().wire() + "'; a batch needs a file uploaded with purpose 'batch'.");
         }
-        String caller = ServiceRuntime.caller(r.callerKey());
+        String caller = tenant != null ? tenant : ServiceRuntime.caller(r.callerKey());
         RateLimitDecision d = rt.settings().batchRateLimiter().tryAcquire(caller, 1);
         if (!d.allowed()) {
             throw new RateLimitExceededException("Rate limit reached for batch creation by '" + caller + "': limit "
@@ -97,7 +101,9 @@ final class DefaultBatchOperations implements BatchOperations {
     @Override
     public Batch get(String id) {
         rt.ensureOpen();
-        return rt.store().findBatch(id).map(BatchRecord::batch).orElseThrow(() -> NotFoundException.batch(id));
+        // Another tenant's batch is "not found", never "forbidden": its existence must not leak.
+        return rt.store().findBatch(id).filter(r -> ServiceRuntime.visibleTo(tenant, r.owner()))
+                .map(BatchRecord::batch).orElseThrow(() -> NotFoundException.batch(id));
     }
 
     @Override
@@ -106,7 +112,7 @@ final class DefaultBatchOperations implements BatchOperations {
         if (limit < 1 || limit > MAX_LIST_LIMIT) {
             throw new InvalidRequestException("limit", "limit must be between 1 and " + MAX_LIST_LIMIT + ", got " + limit);
         }
-        List<BatchRecord> rows = rt.store().listBatches(null, after, limit + 1);
+        List<BatchRecord> rows = rt.store().listBatches(tenant, after, limit + 1);
         boolean more = rows.size() > limit;
         List<Batch> data = rows.subList(0, Math.min(rows.size(), limit)).stream().map(BatchRecord::batch).toList();
         return ServiceRuntime.page(data, Batch::id, more);

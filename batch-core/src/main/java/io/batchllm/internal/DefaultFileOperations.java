@@ -27,9 +27,12 @@ final class DefaultFileOperations implements FileOperations {
     static final long MAX_EXPIRY_SECONDS = 2_592_000;
 
     private final ServiceRuntime rt;
+    /** The tenant this view is limited to, or null for every file (the unscoped, admin view). */
+    private final String tenant;
 
-    DefaultFileOperations(ServiceRuntime rt) {
+    DefaultFileOperations(ServiceRuntime rt, String tenant) {
         this.rt = rt;
+        this.tenant = tenant;
     }
 
     @Override
@@ -48,7 +51,8 @@ final class DefaultFileOperations implements FileOperations {
             throw new InvalidRequestException("expires_after[seconds]", "expires_after[seconds] must be between "
                     + MIN_EXPIRY_SECONDS + " and " + MAX_EXPIRY_SECONDS + ", got " + expiresAfter);
         }
-        String caller = ServiceRuntime.caller(upload.callerKey());
+        // A tenant's upload is owned by the tenant, whatever caller key it names.
+        String caller = tenant != null ? tenant : ServiceRuntime.caller(upload.callerKey());
         RateLimitDecision d = rt.settings().uploadRateLimiter().tryAcquire(caller, 1);
         if (!d.allowed()) {
             throw new RateLimitExceededException("Rate limit reached for file uploads by '" + caller + "': limit "
@@ -84,7 +88,8 @@ final class DefaultFileOperations implements FileOperations {
     private FileRecord live(String id) {
         rt.ensureOpen();
         FileRecord r = rt.store().findFile(id).orElseThrow(() -> NotFoundException.file(id));
-        if (r.deleted()) {
+        // Another tenant's file is "not found", never "forbidden": its existence must not leak.
+        if (r.deleted() || !ServiceRuntime.visibleTo(tenant, r.owner())) {
             throw NotFoundException.file(id);
         }
         return r;
@@ -93,7 +98,7 @@ final class DefaultFileOperations implements FileOperations {
     @Override
     public Page<FileObject> list(FileListQuery q) {
         rt.ensureOpen();
-        List<FileRecord> rows = rt.store().listFiles(q.purpose(), null, q.after(), q.limit() + 1, q.order());
+        List<FileRecord> rows = rt.store().listFiles(q.purpose(), tenant, q.after(), q.limit() + 1, q.order());
         boolean more = rows.size() > q.limit();
         List<FileObject> data = rows.subList(0, Math.min(rows.size(), q.limit())).stream().map(FileRecord::file).toList();
         return ServiceRuntime.page(data, FileObject::id, more);

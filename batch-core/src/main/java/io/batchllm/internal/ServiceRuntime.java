@@ -80,8 +80,8 @@ public final class ServiceRuntime implements AutoCloseable {
                 });
         this.maintenance = new Maintenance(store, settings.clock(), finalizer, metrics, this::expireFile,
                 settings.nodeId(), settings.leaseDuration());
-        this.files = new DefaultFileOperations(this);
-        this.batches = new DefaultBatchOperations(this);
+        this.files = new DefaultFileOperations(this, null);
+        this.batches = new DefaultBatchOperations(this, null);
 
         // Batches a previous run left mid-validation start over (validation is all or nothing).
         for (String id : store.batchIdsWithStatus(EnumSet.of(BatchStatus.VALIDATING))) {
@@ -122,6 +122,23 @@ public final class ServiceRuntime implements AutoCloseable {
 
     public BatchOperations batches() {
         return batches;
+    }
+
+    /** The Files and Batches APIs limited to {@code tenant}'s objects; see {@link io.batchllm.TenantScope}. */
+    public io.batchllm.TenantScope forTenant(String tenant) {
+        if (tenant == null || tenant.isBlank()) {
+            throw new IllegalArgumentException("tenant must not be blank");
+        }
+        return new Scoped(tenant, new DefaultFileOperations(this, tenant), new DefaultBatchOperations(this, tenant));
+    }
+
+    private record Scoped(String tenant, FileOperations files, BatchOperations batches)
+            implements io.batchllm.TenantScope {
+    }
+
+    /** Whether an object owned by {@code owner} is visible to {@code tenant} (null: the unscoped view sees all). */
+    static boolean visibleTo(String tenant, String owner) {
+        return tenant == null || tenant.equals(owner);
     }
 
     public Set<String> models() {

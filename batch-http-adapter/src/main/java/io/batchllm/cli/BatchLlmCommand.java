@@ -14,14 +14,15 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = BatchLlmCommand.Version.class,
         description = "OpenAI-compatible batch LLM inference on your own hardware.",
-        subcommands = {RunBatchCommand.class, KeysCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunBatchCommand.class, ServeCommand.class, KeysCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
-                "0:the batch completed (single lines may still have failed: see the error file)",
-                "1:the batch failed validation, expired or was cancelled",
+                "0:success (run-batch: the batch completed; single lines may still have failed: see the error file)",
+                "1:run-batch: the batch failed validation, expired or was cancelled; keys revoke: no such key",
                 "2:bad usage or input: unknown option, missing input file, bad --model, a model that does not load, no "
                         + "backend for it",
                 "3:internal error",
+                "4:keys: the key database cannot be opened (for example a server holds the embedded H2 database)",
                 "130:interrupted (Ctrl-C): the batch was cancelled"})
 final class BatchLlmCommand implements Runnable {
     @Spec
@@ -29,12 +30,26 @@ final class BatchLlmCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: try 'batchllm run-batch --help'.");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: try 'batchllm run-batch --help', 'batchllm serve --help' or 'batchllm keys --help'.");
     }
 
     /** Parses {@code args}, runs the command and returns the exit code; never calls {@code System.exit}. */
     static int execute(String[] args) {
-        return commandLine(CommandLine.defaultFactory()).execute(args);
+        CommandLine cl = commandLine(CommandLine.defaultFactory());
+        try {
+            withConfigDefaults(cl, args, System.getenv());
+        } catch (UsageException e) {
+            cl.getErr().println("batchllm: " + e.getMessage());
+            cl.getErr().flush();
+            return ExitCodes.USAGE;
+        }
+        return cl.execute(args);
+    }
+
+    /** Lets {@code serve} take option defaults from the environment and {@code --config} ({@link ConfigDefaults}). */
+    static CommandLine withConfigDefaults(CommandLine cl, String[] args, java.util.Map<String, String> env) {
+        cl.getSubcommands().get("serve").setDefaultValueProvider(ConfigDefaults.from(args, env));
+        return cl;
     }
 
     /** The configured command line; {@code factory} creates the subcommands, so tests can inject theirs. */

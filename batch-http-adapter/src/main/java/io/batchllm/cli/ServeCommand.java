@@ -1,0 +1,248 @@
+package io.batchllm.cli;
+
+import io.batchllm.BatchService;
+import io.batchllm.engine.DemoModel;
+import io.batchllm.http.BatchHttpServer;
+import io.batchllm.http.RequestLimiter;
+import io.batchllm.http.SecurityProvider;
+import io.batchllm.http.auth.ApiKeyAuthenticator;
+import io.batchllm.http.auth.Authenticator;
+import io.batchllm.http.auth.JdbcApiKeyStore;
+import io.batchllm.http.auth.KeyedRequestLimiter;
+import io.batchllm.store.JdbcJobStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import io.batchllm.ratelimit.RateLimiter;
+import io.batchllm.ratelimit.TokenBucketRateLimiter;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code batchllm serve}: the OpenAI-compatible REST server ({@link BatchHttpServer}) over a service on
+ * this machine, until SIGTERM or Ctrl-C, which stop it gracefully.
+ */
+@Command(name = "serve",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+                "Serves the OpenAI Files and Batches API (/v1/files, /v1/batches, /v1/models) plus /health, /ready "
+                        + "and /metrics. Point an OpenAI SDK at http://HOST:PORT/v1.",
+                "Every option can also come from the environment (--db-url: BATCHLLM_DB_URL) or from a properties "
+                        + "file given with --config (db-url=...); the command line wins, then the environment, then "
+                        + "the file."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+                "0:stopped by SIGTERM or Ctrl-C after a graceful shutdown",
+                "2:bad usage: unknown option, bad --model, an unreadable --config, the port is taken, --auth keys "
+                        + "without a database that can hold keys, an unknown --auth mode",
+                "3:internal error"},
+        footerHeading = "%nExamples:%n",
+        footer = {
+                "  batchllm serve --port 8080 --auth none",
+                "  BATCHLLM_DB_PASSWORD=secret batchllm serve --host 0.0.0.0 --port 8080 \\",
+                "      --model llama=Llama-3.2-1B-Instruct-Q8_0.gguf --db-url jdbc:postgresql://db/batchllm --db-user app"})
+final class ServeCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+
+    @Option(names = "--port", paramLabel = "P", defaultValue = "8080",
+            description = "The TCP port (0: any free one). Default: ${DEFAULT-VALUE}.")
+    int port;
+
+    @Option(names = "--host", paramLabel = "H", defaultValue = BatchHttpServer.Builder.DEFAULT_HOST,
+            description = "The address to listen on; 0.0.0.0 for every interface. Default: ${DEFAULT-VALUE} "
+                    + "(this machine only).")
+    String host;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "batchllm-data",
+            description = "Where the database (unless --db-url) and the stored files live. Default: ${DEFAULT-VALUE}.")
+    Path dataDir;
+
+    @Option(names = "--model", paramLabel = "NAME=PATH.gguf", converter = ModelArgument.Converter.class, split = ",",
+            description = "Serves the GGUF file PATH as model NAME. Repeatable. Default: the built-in demo model, "
+                    + "named demo (random weights, for trying the server).")
+    List<ModelArgument> models = new ArrayList<>();
+
+    @Option(names = "--backend", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
+            description = "The inference backend. Default: ${DEFAULT-VALUE} (the best available).")
+    RunBatchCommand.BackendChoice backend;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for inference. Default: all processors.")
+    Integer threads;
+
+    @Option(names = "--db-url", paramLabel = "JDBC",
+            description = "A job store database (jdbc:postgresql://… or jdbc:h2:…) instead of H2 in the data directory.")
+    String dbUrl;
+
+    @Option(names = "--db-user", paramLabel = "U", description = "The database user.")
+    String dbUser;
+
+    @Option(names = "--db-password", paramLabel = "W",
+            description = "The database password (prefer BATCHLLM_DB_PASSWORD: the command line is visible to "
+                    + "other users of the machine).")
+    String dbPassword;
+
+    @Option(names = "--auth", paramLabel = "keys|none", defaultValue = "keys",
+            description = "keys: every /v1 request needs an API key made with 'batchllm keys create'. none: no "
+                    + "authentication, every caller is an admin (local use only). Default: ${DEFAULT-VALUE}.")
+    String auth;
+
+    @Option(names = "--requests-per-minute", paramLabel = "N", defaultValue = "" + KeyedRequestLimiter.DEFAULT_REQUESTS_PER_MINUTE,
+            description = "With --auth keys: requests per minute per key (0: unlimited). Default: ${DEFAULT-VALUE}.")
+    long requestsPerMinute;
+
+    @Option(names = "--tokens-per-minute", paramLabel = "N", defaultValue = "" + KeyedRequestLimiter.DEFAULT_TOKENS_PER_MINUTE,
+            description = "With --auth keys: enqueued tokens per minute per key (0: unlimited). Default: ${DEFAULT-VALUE}.")
+    long tokensPerMinute;
+
+    @Option(names = ConfigDefaults.CONFIG_OPTION, paramLabel = "FILE",
+            description = "A properties file of option defaults (port=8080, db-url=…). Also BATCHLLM_CONFIG.")
+    Path config;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Starts the service; tests substitute one on the test backend. */
+    @FunctionalInterface
+    interface Starter {
+        BatchService start(ServiceConfig config, String dbUrl, String dbUser, String dbPassword, MeterRegistry registry);
+    }
+
+    static final Starter DEFAULT_STARTER = (config, url, user, password, registry) -> {
+        BatchService.Builder b = config.toBuilder().meterRegistry(registry);
+        if (url != null) {
+            b.database(url, user, password);
+        }
+        return b.build();
+    };
+
+    private final Starter starter;
+    private final Consumer<BatchHttpServer> onStarted;
+    private final CountDownLatch stop = new CountDownLatch(1);
+
+    ServeCommand() {
+        this(DEFAULT_STARTER, server -> { });
+    }
+
+    ServeCommand(Starter starter, Consumer<BatchHttpServer> onStarted) {
+        this.starter = starter;
+        this.onStarted = onStarted;
+    }
+
+    /** Makes a running {@link #call()} shut down and return, as SIGTERM does. */
+    void stop() {
+        stop.countDown();
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        Map<String, Path> modelFiles = new LinkedHashMap<>();
+        for (ModelArgument m : models) {
+            if (modelFiles.put(m.name(), m.path()) != null) {
+                throw new UsageException("--model " + m.name() + " is given twice; each model name needs one file");
+            }
+        }
+        if (modelFiles.isEmpty()) {
+            modelFiles.put(DemoModel.NAME, DemoModel.ensure(dataDir.resolve("models")));
+            log.info(DemoModel.NOTICE);
+        }
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        ServiceConfig sc = new ServiceConfig(dataDir, modelFiles, backend == RunBatchCommand.BackendChoice.auto ? null
+                : backend.name(), threads);
+        BatchService service;
+        try {
+            service = starter.start(sc, dbUrl, dbUser, dbPassword, registry);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new UsageException("cannot start the service: " + e.getMessage());
+        }
+        BatchHttpServer server = null;
+        Thread hook = new Thread(this::stop, "batchllm-serve-shutdown");
+        try {
+            Security security = security(service);
+            if (auth.equals("none")) {
+                String warning = "WARNING: --auth none: no authentication. Every caller is an admin and sees every "
+                        + "tenant's files and batches. Use it only on a trusted machine; serve with --auth keys "
+                        + "otherwise.";
+                err.println(warning);
+                err.flush();
+                log.warn(warning);
+            }
+            try {
+                server = BatchHttpServer.builder(service).host(host).port(port)
+                        .authenticator(security.authenticator()).requestLimiter(security.limiter())
+                        .prometheus(registry).spoolDirectory(dataDir.resolve("tmp")).start();
+            } catch (IllegalStateException e) {
+                throw new UsageException(e.getMessage());
+            }
+            Runtime.getRuntime().addShutdownHook(hook);
+            log.info("serving the OpenAI API on http://{}:{}/v1 (auth: {}, models: {})", host, server.port(), auth,
+                    service.models());
+            onStarted.accept(server);
+            stop.await();
+            log.info("shutting down: finishing running requests");
+            return ExitCodes.COMPLETED;
+        } finally {
+            if (server != null) {
+                server.close();
+            }
+            service.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // Called from the shutdown itself: the hook is already running.
+            }
+        }
+    }
+
+    private static RateLimiter perMinute(long n) {
+        if (n < 0) {
+            throw new UsageException("rate limits must be >= 0 (0: unlimited), got " + n);
+        }
+        return n == 0 ? RateLimiter.unlimited() : new TokenBucketRateLimiter(n, Duration.ofMinutes(1), Clock.systemUTC());
+    }
+
+    private record Security(Authenticator authenticator, RequestLimiter limiter) {
+    }
+
+    private Security security(BatchService service) {
+        if (auth.equals("none")) {
+            return new Security(Authenticator.none(), RequestLimiter.unlimited());
+        }
+        for (SecurityProvider p : ServiceLoader.load(SecurityProvider.class)) {
+            if (p.name().equals(auth)) {
+                SecurityProvider.Context ctx = new SecurityProvider.Context(dataDir, dbUrl, dbUser, dbPassword,
+                        name -> spec.findOption("--" + name) != null
+                                ? String.valueOf((Object) spec.findOption("--" + name).getValue()) : null);
+                return new Security(p.authenticator(ctx), p.requestLimiter(ctx));
+            }
+        }
+        if (!auth.equals("keys")) {
+            throw new UsageException("unknown --auth mode '" + auth + "'; use keys or none");
+        }
+        // API keys live in the job store's database, where 'batchllm keys create' puts them.
+        if (!(service.jobStore() instanceof JdbcJobStore store)) {
+            throw new UsageException("--auth keys needs the keys table of a JDBC job store; this service has a "
+                    + service.jobStore().getClass().getSimpleName() + " (use --auth none for local use)");
+        }
+        RequestLimiter limiter = requestsPerMinute == 0 && tokensPerMinute == 0 ? RequestLimiter.unlimited()
+                : new KeyedRequestLimiter(perMinute(requestsPerMinute), perMinute(tokensPerMinute));
+        return new Security(new ApiKeyAuthenticator(JdbcApiKeyStore.on(store.dataSource())), limiter);
+    }
+}

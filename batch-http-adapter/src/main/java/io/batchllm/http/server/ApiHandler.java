@@ -1,0 +1,110 @@
+package io.batchllm.http.server;
+
+import io.batchllm.BatchException;
+import io.batchllm.http.auth.AuthenticationException;
+import io.batchllm.http.auth.Principal;
+import io.micrometer.core.instrument.Timer;
+import java.io.UncheckedIOException;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.EofException;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Every request: a request id (C7), routing (404/405), authentication (401), role check (403), the
+ * request limiter (429), the route, and one error envelope for whatever goes wrong (C4). A blocking
+ * handler: Jetty runs it on a virtual thread.
+ */
+final class ApiHandler extends Handler.Abstract {
+    private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
+
+    private final ServerAssembly.Settings settings;
+    private final Routes routes;
+
+    ApiHandler(ServerAssembly.Settings settings) {
+        this.settings = settings;
+        Json json = new Json(settings.maxJsonDepth(), settings.maxJsonBytes());
+        this.routes = new Routes();
+        new FileRoutes(settings).register(routes);
+        new BatchRoutes(settings, json).register(routes);
+        new SystemRoutes(settings).register(routes);
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        long started = System.nanoTime();
+        String requestId = Exchange.newRequestId();
+        response.getHeaders().put(Exchange.REQUEST_ID, requestId);
+        Exchange ex = new Exchange(request, response, callback, settings);
+        String method = request.getMethod();
+        String path = Request.getPathInContext(request);
+        String route = "unmatched";
+        MDC.put("request_id", requestId);
+        try {
+            Routes.Match m = routes.match(method, path);
+            route = m.route().name();
+            if (m.route().authenticated()) {
+                Principal p = authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION));
+                if (m.route().writes() && !p.role().canWrite()) {
+                    throw new BatchException(403, "invalid_request_error", "permission_denied", null, "The key of '"
+                            + p.id() + "' has role " + p.role().name().toLowerCase() + ", which may only read. Use a "
+                            + "member or admin key to " + method + " " + path + ".");
+                }
+                ex.principal(p);
+            }
+            if (!m.route().limitsItself()) {
+                ex.checkLimit(0);
+            }
+            m.route().action().handle(ex, m.id());
+        } catch (Routes.MethodNotAllowed e) {
+            response.getHeaders().put(HttpHeader.ALLOW, String.join(", ", e.allowed));
+            ex.error(e);
+        } catch (BatchException e) {
+            ex.error(e);
+        } catch (UncheckedIOException e) {
+            if (e.getCause() instanceof EofException) {
+                // The client went away mid-request; nobody is left to answer.
+                log.debug("{} {}: client disconnected", method, path);
+                ex.fail(e.getCause());
+            } else {
+                internalError(ex, method, path, requestId, e);
+            }
+        } catch (Exception e) {
+            internalError(ex, method, path, requestId, e);
+        } finally {
+            MDC.remove("request_id");
+            Timer.builder("http.server.requests")
+                    .description("HTTP requests by route pattern, method and status")
+                    .tag("method", method)
+                    .tag("route", route)
+                    .tag("status", Integer.toString(response.getStatus()))
+                    .register(settings.service().meterRegistry())
+                    .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+        return true;
+    }
+
+    private Principal authenticate(String header) {
+        try {
+            Principal p = settings.authenticator().authenticate(header);
+            if (p == null) {
+                throw new AuthenticationException("the authenticator accepted no principal");
+            }
+            return p;
+        } catch (AuthenticationException e) {
+            throw new BatchException(401, "invalid_request_error", "invalid_api_key", null, e.getMessage()
+                    + ". Send 'Authorization: Bearer <key>'.");
+        }
+    }
+
+    private static void internalError(Exchange ex, String method, String path, String requestId, Exception e) {
+        log.error("{} {} failed (request {}): {}", method, path, requestId, e.toString(), e);
+        ex.error(new BatchException(500, "server_error", "internal_error", null, "The server failed to handle the "
+                + "request; it is logged under request id " + requestId + "."));
+    }
+}
