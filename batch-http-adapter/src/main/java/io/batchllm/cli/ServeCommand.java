@@ -8,12 +8,15 @@ import io.batchllm.http.SecurityProvider;
 import io.batchllm.http.auth.ApiKeyAuthenticator;
 import io.batchllm.http.auth.Authenticator;
 import io.batchllm.http.auth.JdbcApiKeyStore;
+import io.batchllm.http.auth.JwtAuthenticator;
+import io.batchllm.http.auth.JwtSettings;
 import io.batchllm.http.auth.KeyedRequestLimiter;
 import io.batchllm.store.JdbcJobStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.file.Path;
 import io.batchllm.ratelimit.RateLimiter;
 import io.batchllm.ratelimit.TokenBucketRateLimiter;
@@ -98,10 +101,39 @@ final class ServeCommand implements Callable<Integer> {
                     + "other users of the machine).")
     String dbPassword;
 
-    @Option(names = "--auth", paramLabel = "keys|none", defaultValue = "keys",
-            description = "keys: every /v1 request needs an API key made with 'batchllm keys create'. none: no "
+    @Option(names = "--auth", paramLabel = "keys|jwt|none", defaultValue = "keys",
+            description = "keys: every /v1 request needs an API key made with 'batchllm keys create'. jwt: every /v1 "
+                    + "request needs a JWT from your identity provider (see the --jwt-* options). none: no "
                     + "authentication, every caller is an admin (local use only). Default: ${DEFAULT-VALUE}.")
     String auth;
+
+    @Option(names = "--jwt-issuer", paramLabel = "ISS", description = "With --auth jwt: the required 'iss' claim.")
+    String jwtIssuer;
+
+    @Option(names = "--jwt-audience", paramLabel = "AUD", description = "With --auth jwt: the required 'aud' value.")
+    String jwtAudience;
+
+    @Option(names = "--jwt-jwks-file", paramLabel = "FILE",
+            description = "With --auth jwt: a JWKS file with the identity provider's public keys (RS/PS/ES tokens).")
+    Path jwtJwksFile;
+
+    @Option(names = "--jwt-jwks-url", paramLabel = "URL",
+            description = "With --auth jwt: the identity provider's JWKS URL (RS/PS/ES tokens).")
+    URI jwtJwksUrl;
+
+    @Option(names = "--jwt-secret", paramLabel = "SECRET",
+            description = "With --auth jwt: a shared HMAC secret of at least 32 bytes (HS tokens); prefer "
+                    + "BATCHLLM_JWT_SECRET, the command line is visible to other users.")
+    String jwtSecret;
+
+    @Option(names = "--jwt-tenant-claim", paramLabel = "CLAIM", defaultValue = JwtSettings.DEFAULT_TENANT_CLAIM,
+            description = "With --auth jwt: the claim holding the tenant. Default: ${DEFAULT-VALUE}.")
+    String jwtTenantClaim;
+
+    @Option(names = "--jwt-role-claim", paramLabel = "CLAIM", defaultValue = JwtSettings.DEFAULT_ROLE_CLAIM,
+            description = "With --auth jwt: the claim holding the role (admin, member or reader). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String jwtRoleClaim;
 
     @Option(names = "--requests-per-minute", paramLabel = "N", defaultValue = "" + KeyedRequestLimiter.DEFAULT_REQUESTS_PER_MINUTE,
             description = "With --auth keys: requests per minute per key (0: unlimited). Default: ${DEFAULT-VALUE}.")
@@ -233,16 +265,38 @@ final class ServeCommand implements Callable<Integer> {
                 return new Security(p.authenticator(ctx), p.requestLimiter(ctx));
             }
         }
+        RequestLimiter limiter = requestsPerMinute == 0 && tokensPerMinute == 0 ? RequestLimiter.unlimited()
+                : new KeyedRequestLimiter(perMinute(requestsPerMinute), perMinute(tokensPerMinute));
+        if (auth.equals("jwt")) {
+            return new Security(new JwtAuthenticator(jwtSettings()), limiter);
+        }
         if (!auth.equals("keys")) {
-            throw new UsageException("unknown --auth mode '" + auth + "'; use keys or none");
+            throw new UsageException("unknown --auth mode '" + auth + "'; use keys, jwt or none");
         }
         // API keys live in the job store's database, where 'batchllm keys create' puts them.
         if (!(service.jobStore() instanceof JdbcJobStore store)) {
             throw new UsageException("--auth keys needs the keys table of a JDBC job store; this service has a "
                     + service.jobStore().getClass().getSimpleName() + " (use --auth none for local use)");
         }
-        RequestLimiter limiter = requestsPerMinute == 0 && tokensPerMinute == 0 ? RequestLimiter.unlimited()
-                : new KeyedRequestLimiter(perMinute(requestsPerMinute), perMinute(tokensPerMinute));
         return new Security(new ApiKeyAuthenticator(JdbcApiKeyStore.on(store.dataSource())), limiter);
+    }
+
+    /** The JWT settings from the --jwt-* options: issuer, audience and exactly one key source. */
+    private JwtSettings jwtSettings() {
+        if (jwtIssuer == null || jwtAudience == null) {
+            throw new UsageException("--auth jwt needs --jwt-issuer and --jwt-audience");
+        }
+        int sources = (jwtJwksFile != null ? 1 : 0) + (jwtJwksUrl != null ? 1 : 0) + (jwtSecret != null ? 1 : 0);
+        if (sources != 1) {
+            throw new UsageException("--auth jwt needs exactly one of --jwt-jwks-file, --jwt-jwks-url and --jwt-secret");
+        }
+        try {
+            JwtSettings settings = jwtJwksFile != null ? JwtSettings.jwksFile(jwtIssuer, jwtAudience, jwtJwksFile)
+                    : jwtJwksUrl != null ? JwtSettings.jwksUrl(jwtIssuer, jwtAudience, jwtJwksUrl)
+                    : JwtSettings.hmacSecret(jwtIssuer, jwtAudience, jwtSecret);
+            return settings.withClaims(jwtTenantClaim, jwtRoleClaim);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--auth jwt: " + e.getMessage());
+        }
     }
 }
