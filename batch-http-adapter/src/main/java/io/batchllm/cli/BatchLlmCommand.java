@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = BatchLlmCommand.Version.class,
         description = "OpenAI-compatible batch LLM inference on your own hardware.",
-        subcommands = {RunBatchCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunBatchCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:the batch completed (single lines may still have failed: see the error file)",
