@@ -41,14 +41,16 @@ final class SyntheticModels {
      * @throws UsageException if NAME is not a known shape and type
      */
     static Path resolve(String model, Path cacheDir) {
-        String name = model.substring(PREFIX.length()).toLowerCase(Locale.ROOT);
+        String name = model.substring(PREFIX.length());
         int dash = name.indexOf('-');
-        Supplier<SyntheticModel.Builder> shape = dash < 0 ? null
-                : SHAPES.get(name.substring(0, dash).toUpperCase(Locale.ROOT));
-        GgmlType type = dash < 0 ? null : TYPES.get(name.substring(dash + 1));
+        String shapeName = dash < 0 ? "" : name.substring(0, dash).toUpperCase(Locale.ROOT);
+        String typeName = dash < 0 ? "" : name.substring(dash + 1).toLowerCase(Locale.ROOT);
+        Supplier<SyntheticModel.Builder> shape = SHAPES.get(shapeName);
+        GgmlType type = TYPES.get(typeName);
         if (shape == null || type == null) {
             throw new UsageException("unknown synthetic model '" + model + "': use " + PREFIX + names());
         }
+        name = shapeName + "-" + typeName;
         Path file = cacheDir.resolve("synth-" + name + ".gguf");
         if (Files.isRegularFile(file)) {
             return file;
