@@ -87,6 +87,10 @@ final class BenchCommand implements Callable<Integer> {
                     + "~/.cache/batchllm.")
     Path cacheDir;
 
+    @Option(names = "--hardware", description = "First measure and print (on stderr) this machine's peak F32 FMA "
+            + "throughput and triad memory bandwidth with --threads threads: the bounds for large and small B.")
+    boolean hardware;
+
     @Option(names = "--json", description = "Print one JSON array, an object per parallel count, instead of a table.")
     boolean json;
 
@@ -98,6 +102,12 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<BatchedBench.Result> results = new ArrayList<>();
+        if (hardware) {
+            err.printf(Locale.ROOT, "hardware: peak F32 FMA %.1f GFLOP/s, triad bandwidth %.1f GB/s (%d threads)%n",
+                    HardwareProbe.peakFlops(threadCount) / 1e9, HardwareProbe.triadBandwidth(threadCount) / 1e9,
+                    threadCount);
+            err.flush();
+        }
         try (CpuExecutor executor = load(file, threadCount)) {
             int context = executor.config().contextLength();
             if (promptTokens + genTokens > context) {
