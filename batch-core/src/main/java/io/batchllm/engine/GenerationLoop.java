@@ -1,9 +1,13 @@
 package io.batchllm.engine;
 
+import io.batchllm.engine.kv.KvBlockPool;
+import io.batchllm.engine.kv.KvCacheStats;
+import io.batchllm.engine.kv.KvSequence;
 import io.batchllm.engine.model.DeviceExecutor;
 import io.batchllm.engine.model.SequenceStep;
 import io.batchllm.engine.model.StepInput;
 import io.batchllm.engine.model.StepOutput;
+import io.batchllm.engine.openai.RequestException;
 import io.batchllm.spi.InferenceResult;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -14,10 +18,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine thread's work: continuous batching over one {@link DeviceExecutor}. Each iteration takes
- * the newly submitted requests, admits waiting choices while there is room (a free sequence slot and
- * step-token budget), runs ONE step over every running choice (whole prompts for the new ones, one
- * token for the others), samples each choice's next token and retires the choices that finished.
+ * The engine thread's work: continuous batching over one {@link DeviceExecutor} with a paged KV cache.
+ * Each iteration takes the newly submitted requests and plans ONE step within the step-token budget,
+ * as vLLM's scheduler does: first one token for every running choice that is generating, then the next
+ * chunk of every running choice still reading its prompt, then new choices admitted in arrival order
+ * while a sequence slot, budget and KV blocks are free, each with its first prompt chunk. It runs the
+ * step, samples a token for every choice whose step produced logits, and retires the finished ones,
+ * whose blocks go back to the pool at once; so sequences join and leave at every step.
+ *
+ * <p><b>Admission never over-commits the KV cache.</b> A choice is admitted only when the
+ * {@link KvBlockPool} reserves every block it can need (prompt plus {@code max_tokens}, within the
+ * context); otherwise it, and everything behind it, waits for running choices to finish. A choice
+ * that could not fit even in the empty cache fails at once with a 400 naming
+ * {@value EngineLimits#KV_CACHE_TOKENS_OPTION}. With prefix sharing, a choice whose prompt starts like
+ * one being computed waits for those blocks instead of computing them again.
  *
  * <p>Everything here but the inbox belongs to the engine thread, which is also the only thread that
  * touches the executor, as {@link DeviceExecutor} requires.
@@ -31,11 +45,14 @@ final class GenerationLoop implements Runnable {
     private final String modelName;
     private final DeviceExecutor executor;
     private final EngineLimits limits;
+    private final KvBlockPool pool;
     /** Requests from submitting threads, plus {@link Admission#WAKE_UP}; the only state shared with them. */
     private final BlockingQueue<Admission> inbox = new LinkedBlockingQueue<>();
     private final ArrayDeque<SequenceState> waiting = new ArrayDeque<>();
     private final List<SequenceState> running = new ArrayList<>();
     private volatile boolean stopping;
+    /** The pool's counters after the last step, for other threads to read. */
+    private volatile KvCacheStats kvStats;
     /** Set when the loop has ended; guarded by {@code this}, so that no request is queued after the last drain. */
     private boolean ended;
 
@@ -45,10 +62,21 @@ final class GenerationLoop implements Runnable {
         static final Admission WAKE_UP = new Admission(List.of());
     }
 
-    GenerationLoop(String modelName, DeviceExecutor executor, EngineLimits limits) {
+    /** @param pool hands out the blocks of the cache that {@code executor} has allocated */
+    GenerationLoop(String modelName, DeviceExecutor executor, EngineLimits limits, KvBlockPool pool) {
         this.modelName = modelName;
         this.executor = executor;
         this.limits = limits;
+        this.pool = pool;
+        this.kvStats = pool.stats();
+    }
+
+    /**
+     * The KV block pool's counters, published after each step and before any future completes, so a
+     * caller that saw its result sees the blocks it freed. Any thread.
+     */
+    KvCacheStats kvStats() {
+        return kvStats;
     }
 
     /**
@@ -78,9 +106,11 @@ final class GenerationLoop implements Runnable {
                     take(inbox.take());
                 }
                 drainInbox();
-                admit();
-                if (!running.isEmpty()) {
-                    step();
+                List<SequenceState> batch = new ArrayList<>();
+                List<SequenceStep> steps = new ArrayList<>();
+                plan(batch, steps);
+                if (!steps.isEmpty()) {
+                    step(batch, steps);
                 }
             }
         } catch (InterruptedException e) {
@@ -104,41 +134,68 @@ final class GenerationLoop implements Runnable {
     }
 
     /**
-     * Admits waiting choices in arrival order while a sequence slot is free and the step's tokens stay
-     * within budget. The first prompt of a step is admitted even when it alone exceeds the budget, so a
-     * long prompt is prefilled whole instead of waiting forever.
+     * Fills {@code batch} and {@code steps} with the next step's work within the token budget:
+     * decodes first, then the running prompts' next chunks, then newly admitted choices.
      */
-    private void admit() {
-        int stepTokens = running.size();
-        boolean prefillAdmitted = false;
-        while (!waiting.isEmpty() && running.size() < limits.maxSequences()) {
+    private void plan(List<SequenceState> batch, List<SequenceStep> steps) {
+        int budget = limits.maxStepTokens();
+        for (SequenceState s : running) {
+            if (budget > 0 && s.isPrefilled()) {
+                add(s, budget, batch, steps);
+                budget--;
+            }
+        }
+        for (SequenceState s : running) {
+            if (budget > 0 && !s.isPrefilled()) {
+                budget -= add(s, budget, batch, steps);
+            }
+        }
+        while (budget > 0 && running.size() < limits.maxSequences() && !waiting.isEmpty()) {
             SequenceState next = waiting.peek();
             if (next.owner().isDone()) {
                 waiting.poll(); // its request failed while this choice waited
                 continue;
             }
-            if (prefillAdmitted && stepTokens + next.promptLength() > limits.maxStepTokens()) {
-                return;
-            }
-            waiting.poll();
+            KvSequence kv;
             try {
-                next.start(executor.newKvCache(next.cacheCapacity()));
-            } catch (RuntimeException e) {
-                failRequest(next.owner(), e);
+                kv = reserve(next);
+            } catch (RequestException e) {
+                waiting.poll();
+                next.owner().fail(e.toResult());
                 continue;
             }
+            if (kv == null) {
+                return; // it waits for blocks (or a shared prefix), and everything behind it keeps its turn
+            }
+            waiting.poll();
+            next.start(pool, kv);
+            next.owner().promptCached(kv.cachedTokens());
             running.add(next);
-            stepTokens += next.promptLength();
-            prefillAdmitted = true;
+            budget -= add(next, budget, batch, steps);
         }
     }
 
-    private void step() {
-        List<SequenceState> batch = List.copyOf(running);
-        List<SequenceStep> steps = new ArrayList<>(batch.size());
-        for (SequenceState s : batch) {
-            steps.add(s.nextStep());
+    /** The choice's blocks, null if it must wait; a 400 if it can never fit the cache. */
+    private KvSequence reserve(SequenceState s) {
+        int tokens = s.cacheCapacity();
+        if (!pool.fits(tokens)) {
+            throw new RequestException(null, "kv_cache_too_small", "this request needs " + tokens
+                    + " KV cache positions (prompt " + s.promptLength() + " tokens plus max_tokens, within the context)"
+                    + " but the KV cache of model " + modelName + " holds only " + pool.layout().tokens()
+                    + "; lower max_tokens, or raise the backend option " + EngineLimits.KV_CACHE_TOKENS_OPTION);
         }
+        return pool.allocate(s.owner().promptTokens(), tokens);
+    }
+
+    /** Adds the choice's next work of at most {@code budget} tokens; returns its token count. */
+    private static int add(SequenceState s, int budget, List<SequenceState> batch, List<SequenceStep> steps) {
+        SequenceStep step = s.nextStep(budget);
+        batch.add(s);
+        steps.add(step);
+        return step.tokenCount();
+    }
+
+    private void step(List<SequenceState> batch, List<SequenceStep> steps) {
         StepOutput out;
         try {
             out = executor.step(new StepInput(steps));
@@ -147,6 +204,7 @@ final class GenerationLoop implements Runnable {
                 failRequest(s.owner(), e);
             }
             retire();
+            kvStats = pool.stats();
             return;
         }
         for (int i = 0; i < batch.size(); i++) {
@@ -155,9 +213,9 @@ final class GenerationLoop implements Runnable {
                 continue; // a sibling choice failed its request earlier in this loop
             }
             try {
-                s.stepDone();
-                if (s.accept(s.sample(out.logits(i)))) {
+                if (s.stepDone(steps.get(i)) && s.accept(s.sample(out.logits(i)))) {
                     s.release(); // before the future completes: a finished request holds no memory
+                    kvStats = pool.stats();
                     s.owner().choiceFinished(s.choiceIndex(), s.output());
                 }
             } catch (RuntimeException e) {
@@ -165,9 +223,10 @@ final class GenerationLoop implements Runnable {
             }
         }
         retire();
+        kvStats = pool.stats();
     }
 
-    /** Drops finished choices, and choices of failed requests, from the running set, freeing their caches. */
+    /** Drops finished choices, and choices of failed requests, from the running set, freeing their blocks. */
     private void retire() {
         running.removeIf(s -> {
             boolean over = s.output() != null || s.owner().isDone();
@@ -188,11 +247,12 @@ final class GenerationLoop implements Runnable {
                 s.release();
             }
         }
+        kvStats = pool.stats();
         request.fail(InferenceResult.error(500, "server_error", "engine_error", null,
                 "the engine failed on this request (model " + modelName + "): " + e));
     }
 
-    /** On the way out: frees every cache and ends every request that did not finish. */
+    /** On the way out: frees every block and ends every request that did not finish. */
     private void abandonAll() {
         synchronized (this) {
             ended = true;
@@ -202,6 +262,9 @@ final class GenerationLoop implements Runnable {
                 + " was closed before this request finished");
         for (SequenceState s : running) {
             s.release();
+        }
+        kvStats = pool.stats();
+        for (SequenceState s : running) {
             s.owner().abandon(closed);
         }
         for (SequenceState s : waiting) {

@@ -4,7 +4,10 @@ import io.batchllm.engine.chat.ChatTemplate;
 import io.batchllm.engine.chat.ChatTemplates;
 import io.batchllm.engine.chat.ChatTemplateException;
 import io.batchllm.engine.gguf.ModelFormatException;
+import io.batchllm.engine.kv.KvBlockPool;
+import io.batchllm.engine.kv.KvCacheStats;
 import io.batchllm.engine.model.DeviceExecutor;
+import io.batchllm.engine.model.KvLayout;
 import io.batchllm.engine.model.ModelConfig;
 import io.batchllm.engine.openai.Endpoint;
 import io.batchllm.engine.openai.GenerationRequest;
@@ -27,9 +30,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #submit} parses the body, applies the chat template and tokenizes on the caller's thread
  * (so a bad request fails at once, as a 400 result), then queues the request. One engine thread runs
- * the generation loop: each step runs up to {@link EngineLimits#maxSequences()} choices together, new
- * prompts prefilled whole beside one-token decodes. A request with {@code n > 1} runs as n sequences,
- * each with its own seeded sampler, and completes when the last finishes.
+ * the generation loop: each step runs up to {@link EngineLimits#maxSequences()} choices together within
+ * a token budget, one-token decodes first and prompt chunks in the rest. A request with {@code n > 1}
+ * runs as n sequences, each with its own seeded sampler, and completes when the last finishes.
+ *
+ * <p><b>KV cache.</b> At start the engine reserves a paged KV cache on the device
+ * ({@link #kvLayout()}: {@link EngineLimits#kvCacheTokens()} positions in blocks of
+ * {@link EngineLimits#kvBlockSize()}) and never allocates cache memory again. A choice runs only once
+ * every block it can need is reserved; prompts that start alike share their prefix's blocks (unless
+ * {@link EngineLimits#prefixSharing()} is off), reported as {@code cached_tokens} in the usage.
  *
  * <p><b>Determinism.</b> With a {@code seed} (or {@code temperature} 0) a request gets the same tokens
  * whatever else is batched with it: the executor's logits do not depend on the batch, and each choice
@@ -55,6 +64,7 @@ public final class LocalEngine implements AutoCloseable {
     private final PromptEncoder prompts;
     private final ResponseBuilder responses;
     private final int contextLength;
+    private final KvBlockPool pool;
     private final GenerationLoop loop;
     private final Thread thread;
     private final Object lifecycle = new Object();
@@ -76,8 +86,40 @@ public final class LocalEngine implements AutoCloseable {
                 b.chatTemplateProblem != null ? b.chatTemplateProblem : ChatTemplates.noChatTemplate(modelName),
                 contextLength);
         this.responses = new ResponseBuilder(b.clock, b.systemFingerprint);
-        this.loop = new GenerationLoop(modelName, executor, limits);
+        KvLayout layout = kvLayout(limits, executor);
+        executor.allocateKvCache(layout);
+        this.pool = new KvBlockPool(layout, limits.prefixSharing());
+        log.info("model {}: KV cache of {} tokens ({} blocks of {}, {} MiB), prefix sharing {}", modelName,
+                layout.tokens(), layout.blockCount(), layout.blockSize(),
+                layout.tokens() * executor.kvBytesPerToken() >> 20, limits.prefixSharing() ? "on" : "off");
+        this.loop = new GenerationLoop(modelName, executor, limits, pool);
         this.thread = Thread.ofPlatform().name("batchllm-engine-" + modelName).daemon(true).unstarted(loop);
+    }
+
+    /**
+     * The KV cache for {@code limits} on {@code executor}: {@link EngineLimits#kvCacheTokens()} if set,
+     * else {@code maxSequences × context_length} capped by the device's
+     * {@link DeviceExecutor#defaultKvCacheBytes()}, and at least one block.
+     */
+    static KvLayout kvLayout(EngineLimits limits, DeviceExecutor executor) {
+        long tokens = limits.kvCacheTokens();
+        if (tokens == EngineLimits.AUTO_KV_CACHE_TOKENS) {
+            long wanted = (long) limits.maxSequences() * executor.config().contextLength();
+            long affordable = executor.defaultKvCacheBytes() / Math.max(1, executor.kvBytesPerToken());
+            tokens = Math.min(Math.min(wanted, affordable), EngineLimits.MAX_KV_CACHE_TOKENS);
+        }
+        int blocks = (int) Math.max(1, tokens / limits.kvBlockSize());
+        return new KvLayout(limits.kvBlockSize(), blocks);
+    }
+
+    /** The KV cache the engine reserved at start. */
+    public KvLayout kvLayout() {
+        return pool.layout();
+    }
+
+    /** The KV cache's counters (blocks filled, in use, cached) as of the engine's last step. */
+    public KvCacheStats kvCacheStats() {
+        return loop.kvStats();
     }
 
     /**

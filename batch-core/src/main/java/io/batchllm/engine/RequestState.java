@@ -19,6 +19,8 @@ final class RequestState {
     private final CompletableFuture<InferenceResult> future;
     private final ChoiceOutput[] outputs;
     private int unfinished;
+    /** Prompt tokens served from shared KV blocks: the least any choice found, -1 before the first. */
+    private int cachedPromptTokens = -1;
 
     RequestState(GenerationRequest request, int[] promptTokens, ResponseBuilder responses,
             CompletableFuture<InferenceResult> future) {
@@ -44,6 +46,14 @@ final class RequestState {
         return future.isDone();
     }
 
+    /**
+     * Records how many prompt tokens a choice found computed in shared KV blocks. The response reports
+     * the least over the choices: the part of the prompt that this request never computed.
+     */
+    void promptCached(int tokens) {
+        cachedPromptTokens = cachedPromptTokens < 0 ? tokens : Math.min(cachedPromptTokens, tokens);
+    }
+
     /** Records choice {@code index}'s output; the last one completes the future with the response. */
     void choiceFinished(int index, ChoiceOutput output) {
         if (outputs[index] != null) {
@@ -51,7 +61,8 @@ final class RequestState {
         }
         outputs[index] = output;
         if (--unfinished == 0) {
-            future.complete(responses.build(request, promptTokens.length, 0, Arrays.asList(outputs)));
+            future.complete(responses.build(request, promptTokens.length, Math.max(0, cachedPromptTokens),
+                    Arrays.asList(outputs)));
         }
     }
 

@@ -1,6 +1,7 @@
 package io.batchllm.engine;
 
-import io.batchllm.engine.model.KvCache;
+import io.batchllm.engine.kv.KvBlockPool;
+import io.batchllm.engine.kv.KvSequence;
 import io.batchllm.engine.model.SequenceStep;
 import io.batchllm.engine.openai.ChoiceOutput;
 import io.batchllm.engine.openai.FinishReason;
@@ -13,14 +14,17 @@ import io.batchllm.engine.sampling.TokenLogprob;
 import io.batchllm.engine.tokenizer.TokenDecoder;
 import io.batchllm.engine.tokenizer.Tokenizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * One choice of one request while it generates: its sampler, its streaming decoder and stop matcher,
- * its KV cache, and the text and logprobs so far. Used by the engine thread only.
+ * its KV blocks, and the text and logprobs so far. Used by the engine thread only.
  *
- * <p>Life: created waiting; {@link #start} gives it a cache; each step runs {@link #nextStep()} and
- * feeds the sampled token to {@link #accept}, until that reports the choice finished.
+ * <p>Life: created waiting; {@link #start} gives it its reserved KV blocks (maybe with a shared prompt
+ * prefix already computed); each step it runs {@link #nextStep} (a prompt chunk, then one token at a
+ * time), and once its prompt is in, feeds each sampled token to {@link #accept}, until that reports the
+ * choice finished.
  */
 final class SequenceState {
     private final RequestState owner;
@@ -35,10 +39,10 @@ final class SequenceState {
     /** Null when the request did not ask for logprobs. */
     private final List<LogprobEntry> logprobs;
 
-    private KvCache kvCache;
+    private KvBlockPool pool;
+    private KvSequence kv;
     /** Positions stored in the cache: where the next token goes. */
     private int position;
-    private boolean prefilled;
     private int lastToken;
     private int generated;
     private ChoiceOutput output;
@@ -61,8 +65,8 @@ final class SequenceState {
     }
 
     /**
-     * How many positions this choice can need: the prompt plus every generated token but the last,
-     * which is never fed back.
+     * How many positions this choice can need, all reserved when it starts: the prompt plus every
+     * generated token but the last, which is never fed back.
      */
     int cacheCapacity() {
         int prompt = owner.promptTokens().length;
@@ -73,24 +77,57 @@ final class SequenceState {
         return owner.promptTokens().length;
     }
 
-    void start(KvCache cache) {
-        this.kvCache = cache;
+    /** Runs from now on in {@code kv}'s blocks, whose first {@link KvSequence#cachedTokens()} are computed. */
+    void start(KvBlockPool pool, KvSequence kv) {
+        this.pool = pool;
+        this.kv = kv;
+        this.position = kv.cachedTokens();
     }
 
     boolean isStarted() {
-        return kvCache != null;
+        return kv != null;
     }
 
-    /** The work of this choice in the next step: its whole prompt first, then one token at a time. */
-    SequenceStep nextStep() {
-        return prefilled ? SequenceStep.decode(kvCache, position, lastToken)
-                : SequenceStep.prefill(kvCache, owner.promptTokens());
+    /** Prompt tokens found computed in shared blocks when it started. */
+    int cachedPromptTokens() {
+        return kv.cachedTokens();
     }
 
-    /** The step from {@link #nextStep()} ran: the tokens it fed are now in the cache. */
-    void stepDone() {
-        position += prefilled ? 1 : owner.promptTokens().length;
-        prefilled = true;
+    /** Whether the whole prompt is in the cache, so each step is one generated token. */
+    boolean isPrefilled() {
+        return position >= promptLength();
+    }
+
+    /** Prompt tokens not yet in the cache. */
+    int remainingPrompt() {
+        return Math.max(0, promptLength() - position);
+    }
+
+    /**
+     * The work of this choice in the next step: up to {@code budget} more prompt tokens (a chunk)
+     * while the prompt is not all in, then its last generated token. Logits are asked for only when
+     * the step reaches the prompt's end.
+     */
+    SequenceStep nextStep(int budget) {
+        int[] table = kv.blockTable();
+        if (isPrefilled()) {
+            return SequenceStep.decode(table, position, lastToken);
+        }
+        int[] prompt = owner.promptTokens();
+        int end = Math.min(prompt.length, position + budget);
+        return new SequenceStep(table, position, Arrays.copyOfRange(prompt, position, end), end == prompt.length);
+    }
+
+    /**
+     * The step from {@link #nextStep} ran: its tokens are now in the cache.
+     *
+     * @return whether that step produced this choice's next logits (it fed the prompt's last token or a
+     *     generated one)
+     */
+    boolean stepDone(SequenceStep step) {
+        position = step.end();
+        pool.computed(kv, position);
+        return step.wantLogits();
     }
 
     /** Picks the next token from the logits of the step that just ran. */
@@ -135,10 +172,10 @@ final class SequenceState {
         return choiceIndex;
     }
 
-    /** Frees the KV cache; idempotent. */
+    /** Gives its KV blocks back to the pool; idempotent. */
     void release() {
-        if (kvCache != null) {
-            kvCache.close();
+        if (kv != null) {
+            pool.release(kv);
         }
     }
 

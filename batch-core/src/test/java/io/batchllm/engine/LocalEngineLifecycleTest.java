@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.batchllm.engine.cpu.CpuExecutor;
 import io.batchllm.engine.gguf.GgufFile;
 import io.batchllm.engine.model.DeviceExecutor;
-import io.batchllm.engine.model.KvCache;
+import io.batchllm.engine.model.KvLayout;
 import io.batchllm.engine.model.ModelConfig;
 import io.batchllm.engine.model.SequenceStep;
 import io.batchllm.engine.model.StepInput;
@@ -16,13 +16,10 @@ import io.batchllm.engine.model.StepOutput;
 import io.batchllm.engine.openai.Endpoint;
 import io.batchllm.engine.tokenizer.Tokenizer;
 import io.batchllm.spi.InferenceResult;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** How the engine fails one request without stopping, and how it shuts down. */
@@ -38,14 +35,15 @@ class LocalEngineLifecycleTest {
                     "{\"model\":\"stories\",\"prompt\":[1," + POISON + "],\"max_tokens\":4}").get(30, TimeUnit.SECONDS);
             assertEquals(500, failed.statusCode());
             assertTrue(failed.body().contains("device fault for the test"), failed.body());
-            assertEquals(1, executor.closedCaches.get(), "the failed request's KV cache was freed");
+            assertEquals(0, engine.kvCacheStats().blocksInUse(), "the failed request's KV blocks were freed");
 
             StoriesReference ref = StoriesReference.onceUponATime();
             InferenceResult next = engine.submit(Endpoint.COMPLETIONS, Bodies.write(Bodies.greedy("stories",
                     ref.prompt(), 6))).get(30, TimeUnit.SECONDS);
             assertEquals(200, next.statusCode(), next.body());
             assertEquals(ref.firstPieces(6), Bodies.read(next.body()).at("/choices/0/text").asText());
-            assertEquals(2, executor.closedCaches.get(), "both requests' KV caches were freed");
+            assertEquals(0, engine.kvCacheStats().blocksInUse(), "both requests' KV blocks were freed");
+            assertTrue(engine.kvCacheStats().blocksFilled() >= 2, "each request had blocks");
         }
     }
 
@@ -70,7 +68,7 @@ class LocalEngineLifecycleTest {
         assertInstanceOf(IllegalStateException.class, e.getCause());
         assertTrue(e.getCause().getMessage().contains("closed"), e.getCause().getMessage());
         assertTrue(executor.closed, "the engine closes its executor");
-        assertEquals(1, executor.closedCaches.get(), "the running sequence's cache was freed");
+        assertEquals(0, engine.kvCacheStats().blocksInUse(), "the running sequence's blocks were freed");
 
         CompletableFuture<InferenceResult> late = engine.submit(Endpoint.COMPLETIONS,
                 Bodies.write(Bodies.greedy("stories", "Once upon a time", 5)));
@@ -86,11 +84,10 @@ class LocalEngineLifecycleTest {
 
     /**
      * A CPU executor that fails steps holding {@link #POISON}, can hold a step until released, and
-     * counts caches and closing.
+     * records closing.
      */
     private static final class GuardedExecutor implements DeviceExecutor {
         private final CpuExecutor delegate;
-        final AtomicInteger closedCaches = new AtomicInteger();
         final CountDownLatch stepEntered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         private volatile boolean hold;
@@ -110,8 +107,23 @@ class LocalEngineLifecycleTest {
         }
 
         @Override
-        public KvCache newKvCache(int maxTokens) {
-            return new CountedCache(delegate.newKvCache(maxTokens));
+        public long kvBytesPerToken() {
+            return delegate.kvBytesPerToken();
+        }
+
+        @Override
+        public long defaultKvCacheBytes() {
+            return delegate.defaultKvCacheBytes();
+        }
+
+        @Override
+        public void allocateKvCache(KvLayout layout) {
+            delegate.allocateKvCache(layout);
+        }
+
+        @Override
+        public KvLayout kvLayout() {
+            return delegate.kvLayout();
         }
 
         @Override
@@ -125,55 +137,20 @@ class LocalEngineLifecycleTest {
                     Thread.currentThread().interrupt();
                 }
             }
-            List<SequenceStep> unwrapped = new ArrayList<>();
             for (SequenceStep s : input.sequences()) {
                 for (int t : s.tokens()) {
                     if (t == POISON) {
                         throw new IllegalStateException("device fault for the test");
                     }
                 }
-                KvCache inner = ((CountedCache) s.kvCache()).inner;
-                unwrapped.add(new SequenceStep(inner, s.position(), s.tokens(), s.wantLogits()));
             }
-            return delegate.step(new StepInput(unwrapped));
+            return delegate.step(input);
         }
 
         @Override
         public void close() {
             closed = true;
             delegate.close();
-        }
-
-        /** The CPU cache, counting when it is freed. */
-        private final class CountedCache implements KvCache {
-            final KvCache inner;
-
-            CountedCache(KvCache inner) {
-                this.inner = inner;
-            }
-
-            @Override
-            public int capacity() {
-                return inner.capacity();
-            }
-
-            @Override
-            public int length() {
-                return inner.length();
-            }
-
-            @Override
-            public boolean isClosed() {
-                return inner.isClosed();
-            }
-
-            @Override
-            public void close() {
-                if (!inner.isClosed()) {
-                    closedCaches.incrementAndGet();
-                }
-                inner.close();
-            }
         }
     }
 }

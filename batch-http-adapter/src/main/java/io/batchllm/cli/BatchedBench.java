@@ -1,12 +1,13 @@
 package io.batchllm.cli;
 
 import io.batchllm.engine.model.DeviceExecutor;
-import io.batchllm.engine.model.KvCache;
+import io.batchllm.engine.model.KvLayout;
 import io.batchllm.engine.model.SequenceStep;
 import io.batchllm.engine.model.StepInput;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 import java.util.SplittableRandom;
 
 /**
@@ -19,12 +20,17 @@ import java.util.SplittableRandom;
  * the measurement independent of what a random-weight model happens to predict. A warm-up round with
  * short prompts runs first for every B, so the JIT has compiled the kernels before anything is timed.
  *
+ * <p>Each sequence gets its own {@link #BLOCK_SIZE}-position KV blocks (no sharing: the prompts are
+ * random), and the cache is allocated for B such sequences before each parallel count.
+ *
  * <p>Not thread safe; it drives the executor from the calling thread.
  */
 final class BatchedBench {
     /** Prompt and generation length of each warm-up round. */
     static final int WARMUP_PROMPT_TOKENS = 8;
     static final int WARMUP_GEN_TOKENS = 4;
+    /** KV block size: the engine's usual 16 positions. */
+    static final int BLOCK_SIZE = 16;
 
     /** One parallel count's timings. */
     record Result(int parallel, int promptTokens, int genTokens, double promptSeconds, double decodeSeconds) {
@@ -52,6 +58,8 @@ final class BatchedBench {
      * times (each on its own).
      */
     Result measure(int parallel, int promptTokens, int genTokens, int repetitions) {
+        int blocksPerSequence = KvLayout.blocksFor(promptTokens + genTokens, BLOCK_SIZE);
+        executor.allocateKvCache(new KvLayout(BLOCK_SIZE, parallel * blocksPerSequence));
         round(parallel, WARMUP_PROMPT_TOKENS, WARMUP_GEN_TOKENS);
         double[] prompt = new double[repetitions];
         double[] decode = new double[repetitions];
@@ -63,33 +71,29 @@ final class BatchedBench {
         return new Result(parallel, promptTokens, genTokens, median(prompt), median(decode));
     }
 
-    /** One prefill step and {@code genTokens} decode steps on fresh caches; returns their seconds. */
+    /** One prefill step and {@code genTokens} decode steps; returns their seconds. */
     private double[] round(int parallel, int promptTokens, int genTokens) {
         SplittableRandom rnd = new SplittableRandom(seed);
         int vocab = executor.config().vocabSize();
-        List<KvCache> caches = new ArrayList<>(parallel);
-        try {
-            List<SequenceStep> prefill = new ArrayList<>(parallel);
-            for (int b = 0; b < parallel; b++) {
-                KvCache cache = executor.newKvCache(promptTokens + genTokens);
-                caches.add(cache);
-                prefill.add(SequenceStep.prefill(cache, rnd.ints(promptTokens, 0, vocab).toArray()));
-            }
-            long start = System.nanoTime();
-            executor.step(new StepInput(prefill));
-            long prefilled = System.nanoTime();
-            SequenceStep[] decode = new SequenceStep[parallel];
-            for (int g = 0; g < genTokens; g++) {
-                for (int b = 0; b < parallel; b++) {
-                    decode[b] = SequenceStep.decode(caches.get(b), promptTokens + g, rnd.nextInt(vocab));
-                }
-                executor.step(StepInput.of(decode));
-            }
-            long decoded = System.nanoTime();
-            return new double[] {(prefilled - start) / 1e9, (decoded - prefilled) / 1e9};
-        } finally {
-            caches.forEach(KvCache::close);
+        int blocksPerSequence = executor.kvLayout().blockCount() / parallel;
+        int[][] blockTables = new int[parallel][];
+        List<SequenceStep> prefill = new ArrayList<>(parallel);
+        for (int b = 0; b < parallel; b++) {
+            blockTables[b] = IntStream.range(b * blocksPerSequence, (b + 1) * blocksPerSequence).toArray();
+            prefill.add(SequenceStep.prefill(blockTables[b], rnd.ints(promptTokens, 0, vocab).toArray()));
         }
+        long start = System.nanoTime();
+        executor.step(new StepInput(prefill));
+        long prefilled = System.nanoTime();
+        SequenceStep[] decode = new SequenceStep[parallel];
+        for (int g = 0; g < genTokens; g++) {
+            for (int b = 0; b < parallel; b++) {
+                decode[b] = SequenceStep.decode(blockTables[b], promptTokens + g, rnd.nextInt(vocab));
+            }
+            executor.step(StepInput.of(decode));
+        }
+        long decoded = System.nanoTime();
+        return new double[] {(prefilled - start) / 1e9, (decoded - prefilled) / 1e9};
     }
 
     private static double median(double[] values) {

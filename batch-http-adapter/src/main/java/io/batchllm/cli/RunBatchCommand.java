@@ -116,6 +116,11 @@ final class RunBatchCommand implements Callable<Integer> {
             description = "CPU threads for inference. Default: all available processors.")
     Integer threads;
 
+    @Option(names = "--engine-option", paramLabel = "KEY=VALUE",
+            description = "An option for the inference backend, such as max_sequences=64, kv_cache_tokens=65536 "
+                    + "or prefix_sharing=false (see docs/engine.md). Repeatable.")
+    Map<String, String> engineOptions = new LinkedHashMap<>();
+
     private final ServiceFactory serviceFactory;
     private final boolean terminal;
     private final Duration plainProgressInterval;
@@ -168,7 +173,7 @@ final class RunBatchCommand implements Callable<Integer> {
                 log.info(DemoModel.NOTICE);
             }
             ServiceConfig config = new ServiceConfig(data.path(), modelFiles,
-                    backend == BackendChoice.auto ? null : backend.name(), threads);
+                    backend == BackendChoice.auto ? null : backend.name(), threads, engineOptions);
             try (BatchService service = start(config)) {
                 return run(service, in, endpoint, errorsPath);
             }

@@ -108,6 +108,17 @@ class RunBatchCommandTest {
     }
 
     @Test
+    void engineOptionsReachTheServiceAsBackendOptions() throws IOException {
+        CliRun cli = new CliRun();
+
+        int code = cli.execute("run-batch", "-i", input(1).toString(), "-o", dir.resolve("out.jsonl").toString(),
+                "--engine-option", "prefix_sharing=false", "--engine-option", "kv_cache_tokens=4096");
+
+        assertEquals(0, code, cli.err());
+        assertEquals(Map.of("prefix_sharing", "false", "kv_cache_tokens", "4096"), cli.config.get().engineOptions());
+    }
+
+    @Test
     void failedLinesGoToTheDefaultErrorFileNextToTheOutput() throws IOException {
         Path in = input(line("ok1", "a", ""), line("bad", "b", ",\"test_status\":400"), line("ok2", "c", ""));
         Path out = dir.resolve("results.jsonl");

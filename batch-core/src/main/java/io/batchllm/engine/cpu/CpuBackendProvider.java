@@ -14,8 +14,9 @@ import java.time.Clock;
  * through {@code META-INF/services}; priority 0, so an available GPU backend wins.
  *
  * <p>Available when the JVM has the Vector API module ({@code --add-modules jdk.incubator.vector}).
- * Backend options: {@value EngineLimits#MAX_SEQUENCES_OPTION} and
- * {@value EngineLimits#MAX_STEP_TOKENS_OPTION} (see {@link EngineLimits}). Stateless and thread safe.
+ * Backend options: {@value EngineLimits#MAX_SEQUENCES_OPTION}, {@value EngineLimits#MAX_STEP_TOKENS_OPTION},
+ * {@value EngineLimits#KV_CACHE_TOKENS_OPTION}, {@value EngineLimits#KV_BLOCK_SIZE_OPTION} and
+ * {@value EngineLimits#PREFIX_SHARING_OPTION} (see {@link EngineLimits}). Stateless and thread safe.
  */
 public final class CpuBackendProvider implements InferenceBackendProvider {
     /** The provider's name. */

@@ -3,22 +3,21 @@ package io.batchllm.engine.cpu;
 import io.batchllm.engine.gguf.GgufFile;
 import io.batchllm.engine.gguf.ModelFormatException;
 import io.batchllm.engine.model.DeviceExecutor;
-import io.batchllm.engine.model.KvCache;
+import io.batchllm.engine.model.KvLayout;
 import io.batchllm.engine.model.ModelConfig;
 import io.batchllm.engine.model.ModelWeights;
 import io.batchllm.engine.model.SequenceStep;
 import io.batchllm.engine.model.StepInput;
 import io.batchllm.engine.model.StepOutput;
 import java.nio.file.Path;
-import java.util.Collections;
-import java.util.IdentityHashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The CPU {@link DeviceExecutor}: F32 activations and accumulation, weights read in place from the
  * mapped GGUF file through {@code Matrix} kernels, the Vector API for the rest, and a fixed pool of
  * {@code threads} (the calling thread plus {@code threads - 1} workers) splitting each matmul's rows.
+ * The paged KV cache lives in F32 heap arrays reserved by {@link #allocateKvCache}.
  *
  * <p>Build one from a file with {@link #load(Path, int)}; it owns the file and unmaps it on
  * {@link #close()}. Not thread safe (see {@link DeviceExecutor}).
@@ -32,6 +31,11 @@ public final class CpuExecutor implements DeviceExecutor {
     private final Parallel parallel;
     private final LlamaForward forward;
     private final AutoCloseable source;
+    private CpuKvStore store;
+    /** Per block: the step that last wrote it (see {@link #checkBlockConflicts}) and which sequence did. */
+    private int[] writeStamp = new int[0];
+    private int[] writer = new int[0];
+    private int stepStamp;
     private boolean closed;
 
     /**
@@ -87,59 +91,108 @@ public final class CpuExecutor implements DeviceExecutor {
         return parallel.threads();
     }
 
+    @Override
+    public long kvBytesPerToken() {
+        return CpuKvStore.bytesPerToken(config.blockCount(), config.kvDim());
+    }
+
     /**
      * {@inheritDoc}
      *
-     * <p>At most the model's {@code context_length}. Memory grows with use, up to
-     * {@code 2 × blocks × maxTokens × kvDim} floats.
+     * <p>On the CPU: a quarter of the JVM's maximum heap ({@code -Xmx}), which leaves the rest for
+     * requests, responses and the batch service.
      */
     @Override
-    public KvCache newKvCache(int maxTokens) {
+    public long defaultKvCacheBytes() {
+        return Runtime.getRuntime().maxMemory() / 4;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On the CPU the storage is two F32 heap arrays per layer of {@code tokens × kvDim} floats
+     * ({@link #kvBytesPerToken()} per position), zeroed now.
+     */
+    @Override
+    public void allocateKvCache(KvLayout layout) {
         checkOpen();
-        if (maxTokens < 1 || maxTokens > config.contextLength()) {
-            throw new IllegalArgumentException("maxTokens must be in 1.." + config.contextLength()
-                    + " (the model's context_length), is " + maxTokens);
-        }
-        return new CpuKvCache(this, config.blockCount(), config.kvDim(), maxTokens);
+        store = null; // let the old cache go before the new one is allocated
+        store = new CpuKvStore(layout, config.blockCount(), config.kvDim());
+        writeStamp = new int[layout.blockCount()];
+        writer = new int[layout.blockCount()];
+        stepStamp = 0;
+    }
+
+    @Override
+    public KvLayout kvLayout() {
+        return store == null ? null : store.layout();
     }
 
     @Override
     public StepOutput step(StepInput input) {
         checkOpen();
-        validate(input.sequences());
-        StepOutput out = forward.forward(input);
-        for (SequenceStep s : input.sequences()) {
-            ((CpuKvCache) s.kvCache()).setLength(s.position() + s.tokenCount());
+        if (store == null) {
+            throw new IllegalStateException("no KV cache: call allocateKvCache before the first step");
         }
-        return out;
+        validate(input.sequences());
+        return forward.forward(input, store);
     }
 
     private void validate(List<SequenceStep> seqs) {
-        Set<KvCache> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        int blockSize = store.layout().blockSize();
+        int blocks = store.layout().blockCount();
         for (int i = 0; i < seqs.size(); i++) {
             SequenceStep s = seqs.get(i);
             String which = "sequence " + i + " of the step: ";
-            if (!(s.kvCache() instanceof CpuKvCache cache) || !cache.ownedBy(this)) {
-                throw new IllegalArgumentException(which + "its KV cache was not created by this executor");
+            int needed = KvLayout.blocksFor(s.end(), blockSize);
+            if (s.blockCount() < needed) {
+                throw new IllegalArgumentException(which + "positions 0.." + s.end() + " need " + needed
+                        + " blocks of " + blockSize + " but its block table has " + s.blockCount());
             }
-            if (cache.isClosed()) {
-                throw new IllegalArgumentException(which + "its KV cache is closed");
-            }
-            if (!seen.add(cache)) {
-                throw new IllegalArgumentException(which + "its KV cache already appears earlier in the step");
-            }
-            if (s.position() > cache.length()) {
-                throw new IllegalArgumentException(which + "position " + s.position() + " is past the cache's "
-                        + cache.length() + " stored positions (positions must be contiguous)");
-            }
-            if ((long) s.position() + s.tokenCount() > cache.capacity()) {
-                throw new IllegalArgumentException(which + "positions " + s.position() + ".." + (s.position()
-                        + s.tokenCount()) + " exceed the cache's capacity " + cache.capacity());
+            for (int b = 0; b < needed; b++) {
+                if (s.block(b) < 0 || s.block(b) >= blocks) {
+                    throw new IllegalArgumentException(which + "block table entry " + b + " is " + s.block(b)
+                            + ", outside the cache's blocks 0.." + (blocks - 1));
+                }
             }
             for (int t = 0; t < s.tokenCount(); t++) {
                 if (s.token(t) < 0 || s.token(t) >= config.vocabSize()) {
                     throw new IllegalArgumentException(which + "token " + t + " has id " + s.token(t)
                             + ", outside the vocabulary 0.." + (config.vocabSize() - 1));
+                }
+            }
+        }
+        checkBlockConflicts(seqs, blockSize);
+    }
+
+    /**
+     * Refuses a step where two sequences write one block, or one reads a block another writes: the
+     * result would depend on the order the device happens to run them in.
+     */
+    private void checkBlockConflicts(List<SequenceStep> seqs, int blockSize) {
+        if (++stepStamp == Integer.MAX_VALUE) {
+            Arrays.fill(writeStamp, 0);
+            stepStamp = 1;
+        }
+        for (int i = 0; i < seqs.size(); i++) {
+            SequenceStep s = seqs.get(i);
+            for (int b = s.position() / blockSize; b <= (s.end() - 1) / blockSize; b++) {
+                int block = s.block(b);
+                if (writeStamp[block] == stepStamp && writer[block] != i) {
+                    throw new IllegalArgumentException("sequence " + i + " of the step: it writes block " + block
+                            + ", which sequence " + writer[block] + " of the step also writes");
+                }
+                writeStamp[block] = stepStamp;
+                writer[block] = i;
+            }
+        }
+        for (int i = 0; i < seqs.size(); i++) {
+            SequenceStep s = seqs.get(i);
+            for (int b = 0; b < s.position() / blockSize; b++) {
+                int block = s.block(b);
+                if (writeStamp[block] == stepStamp && writer[block] != i) {
+                    throw new IllegalArgumentException("sequence " + i + " of the step: it reads block " + block
+                            + ", which sequence " + writer[block] + " of the step writes");
                 }
             }
         }
@@ -158,6 +211,7 @@ public final class CpuExecutor implements DeviceExecutor {
             return;
         }
         closed = true;
+        store = null;
         parallel.close();
         if (source != null) {
             try {

@@ -34,7 +34,10 @@ final class LlamaForward {
     // Per-token bookkeeping for the current step.
     private int[] tokenIds = new int[0];
     private int[] tokenPositions = new int[0];
-    private CpuKvCache[] tokenCaches = new CpuKvCache[0];
+    /** The sequence each token belongs to, for its block table. */
+    private SequenceStep[] tokenSteps = new SequenceStep[0];
+    private CpuKvStore kv;
+    private int blockSize;
     private float[] ropeCos = new float[0];
     private float[] ropeSin = new float[0];
 
@@ -65,8 +68,10 @@ final class LlamaForward {
         this.scores = new float[parallel.threads()][0];
     }
 
-    /** Runs the step; the input has been validated and every cache has room for its tokens. */
-    StepOutput forward(StepInput input) {
+    /** Runs the step; the input has been validated against {@code kv}'s layout. */
+    StepOutput forward(StepInput input, CpuKvStore kv) {
+        this.kv = kv;
+        this.blockSize = kv.layout().blockSize();
         List<SequenceStep> seqs = input.sequences();
         int tokens = input.tokenCount();
         prepare(seqs, tokens);
@@ -77,8 +82,9 @@ final class LlamaForward {
             ffnBlock(layer, tokens);
         }
         StepOutput out = logits(seqs);
-        // Drop the step's cache references so a cache closed by the caller can be collected.
-        Arrays.fill(tokenCaches, 0, tokens, null);
+        // Drop the step's references so a replaced cache can be collected.
+        Arrays.fill(tokenSteps, 0, tokens, null);
+        this.kv = null;
         return out;
     }
 
@@ -88,12 +94,10 @@ final class LlamaForward {
         int t = 0;
         int longest = 0;
         for (SequenceStep s : seqs) {
-            CpuKvCache cache = (CpuKvCache) s.kvCache();
-            cache.ensureCapacity(s.position() + s.tokenCount());
             for (int i = 0; i < s.tokenCount(); i++, t++) {
                 tokenIds[t] = s.token(i);
                 tokenPositions[t] = s.position() + i;
-                tokenCaches[t] = cache;
+                tokenSteps[t] = s;
             }
             longest = Math.max(longest, s.position() + s.tokenCount());
         }
@@ -193,24 +197,33 @@ final class LlamaForward {
         }
     }
 
-    /** Writes each token's K and V into its sequence's cache at its position. */
+    /** Writes each token's K and V into the slot of its position: block table entry, then offset. */
     private void storeKv(int l, int tokens) {
+        float[] keys = kv.keys(l);
+        float[] values = kv.values(l);
         for (int t = 0; t < tokens; t++) {
-            CpuKvCache cache = tokenCaches[t];
-            int dst = tokenPositions[t] * kvDim;
-            System.arraycopy(k, t * kvDim, cache.keys(l), dst, kvDim);
-            System.arraycopy(v, t * kvDim, cache.values(l), dst, kvDim);
+            int p = tokenPositions[t];
+            int dst = (tokenSteps[t].block(p / blockSize) * blockSize + p % blockSize) * kvDim;
+            System.arraycopy(k, t * kvDim, keys, dst, kvDim);
+            System.arraycopy(v, t * kvDim, values, dst, kvDim);
         }
     }
 
     /**
      * Causal self-attention, one (token, query head) pair per work item: the token's query against its
-     * own sequence's keys at positions {@code [0, its position]}, which includes the keys this step just
-     * stored for earlier tokens of the same sequence. Query heads share a KV head in groups (GQA).
+     * own sequence's keys at positions {@code [0, its position]}, found block by block through its block
+     * table, which includes the keys this step just stored for earlier tokens of the same sequence.
+     * Query heads share a KV head in groups (GQA).
+     *
+     * <p>Batch invariance: a work item's scores and weighted sum run over positions 0, 1, … in that
+     * order whatever the batch, the chunking or the blocks, and one thread does a whole item, so a
+     * token's result does not depend on what else is in the step.
      */
     private void attention(int l, int tokens) {
         int heads = c.headCount();
         int group = c.groupSize();
+        float[] keys = kv.keys(l);
+        float[] values = kv.values(l);
         long workPerItem = 2L * headDim * longestVisible;
         parallel.forRange(tokens * heads, workPerItem, (chunk, start, end) -> {
             float[] s = scores[chunk];
@@ -218,17 +231,22 @@ final class LlamaForward {
                 int t = item / heads;
                 int h = item % heads;
                 int visible = tokenPositions[t] + 1;
-                float[] keys = tokenCaches[t].keys(l);
-                float[] values = tokenCaches[t].values(l);
+                SequenceStep seq = tokenSteps[t];
                 int qOff = t * qDim + h * headDim;
                 int kvOff = (h / group) * headDim;
-                for (int p = 0; p < visible; p++) {
-                    s[p] = VectorMath.dot(q, qOff, keys, p * kvDim + kvOff, headDim) * attentionScale;
+                for (int p = 0; p < visible; ) {
+                    int slot = seq.block(p / blockSize) * blockSize;
+                    for (int blockEnd = Math.min(visible, p + blockSize); p < blockEnd; p++, slot++) {
+                        s[p] = VectorMath.dot(q, qOff, keys, slot * kvDim + kvOff, headDim) * attentionScale;
+                    }
                 }
                 VectorMath.softmax(s, visible);
                 Arrays.fill(att, qOff, qOff + headDim, 0f);
-                for (int p = 0; p < visible; p++) {
-                    VectorMath.axpy(s[p], values, p * kvDim + kvOff, att, qOff, headDim);
+                for (int p = 0; p < visible; ) {
+                    int slot = seq.block(p / blockSize) * blockSize;
+                    for (int blockEnd = Math.min(visible, p + blockSize); p < blockEnd; p++, slot++) {
+                        VectorMath.axpy(s[p], values, slot * kvDim + kvOff, att, qOff, headDim);
+                    }
                 }
             }
         });
@@ -273,7 +291,7 @@ final class LlamaForward {
         int ffn = c.feedForwardLength();
         tokenIds = new int[n];
         tokenPositions = new int[n];
-        tokenCaches = new CpuKvCache[n];
+        tokenSteps = new SequenceStep[n];
         ropeCos = new float[n * ropePairs];
         ropeSin = new float[n * ropePairs];
         x = new float[n * dim];

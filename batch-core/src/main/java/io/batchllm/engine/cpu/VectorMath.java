@@ -1,7 +1,7 @@
 package io.batchllm.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -12,6 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** {@link #sumLanes}'s steps: lane i takes lane i + L/2, then i + L/4, … (wrapping). */
+    private static final VectorShuffle<Float>[] FOLDS = folds();
 
     private VectorMath() {
     }
@@ -33,12 +35,35 @@ final class VectorMath {
                 acc0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc0);
                 i += L;
             }
-            sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            sum = sumLanes(acc0.add(acc1));
         }
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];
         }
         return sum;
+    }
+
+    /**
+     * The sum of a vector's lanes in a fixed order: halves folded onto each other. Not
+     * {@code reduceLanes(ADD)}, whose order the Vector API leaves open (the interpreter adds lane by
+     * lane, compiled code in a tree), so that a dot product's rounding, and with it every logit, is the
+     * same before and after the JIT compiles this method: part of batch invariance.
+     */
+    static float sumLanes(FloatVector v) {
+        for (VectorShuffle<Float> fold : FOLDS) {
+            v = v.add(v.rearrange(fold));
+        }
+        return v.lane(0);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] folds() {
+        int steps = Integer.numberOfTrailingZeros(L);
+        VectorShuffle<Float>[] folds = new VectorShuffle[steps];
+        for (int k = 0, half = L / 2; k < steps; k++, half /= 2) {
+            folds[k] = VectorShuffle.iota(S, half, 1, true);
+        }
+        return folds;
     }
 
     /** {@code y[yOff+i] += a * x[xOff+i]} for {@code i < n}. */

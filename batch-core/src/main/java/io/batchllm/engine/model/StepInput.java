@@ -3,8 +3,8 @@ package io.batchllm.engine.model;
 import java.util.List;
 
 /**
- * One forward step: a ragged batch of sequences, each with its own new tokens, position and KV cache.
- * Decodes and prefill chunks can share a step. Each cache appears at most once per step.
+ * One forward step: a ragged batch of sequences, each with its own new tokens, position and block
+ * table. Decodes and prefill chunks can share a step.
  *
  * @param sequences the sequences, at least one; the order defines the indexes of {@link StepOutput}
  */

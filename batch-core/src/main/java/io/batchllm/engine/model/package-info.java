@@ -3,6 +3,6 @@
  * io.batchllm.engine.model.ModelConfig} and {@link io.batchllm.engine.model.ModelWeights} (read and
  * checked from GGUF), and the executor contract {@link io.batchllm.engine.model.DeviceExecutor} with its
  * step description ({@link io.batchllm.engine.model.StepInput}, {@link io.batchllm.engine.model.SequenceStep},
- * {@link io.batchllm.engine.model.StepOutput}) and opaque {@link io.batchllm.engine.model.KvCache} handles.
+ * {@link io.batchllm.engine.model.StepOutput}) and the paged KV cache's shape {@link io.batchllm.engine.model.KvLayout}.
  */
 package io.batchllm.engine.model;

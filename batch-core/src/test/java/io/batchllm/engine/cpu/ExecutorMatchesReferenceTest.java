@@ -3,7 +3,8 @@ package io.batchllm.engine.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.batchllm.engine.model.KvCache;
+import io.batchllm.engine.kv.KvBlockPool;
+import io.batchllm.engine.model.KvLayout;
 import io.batchllm.engine.model.SequenceStep;
 import io.batchllm.engine.model.StepInput;
 import io.batchllm.engine.model.StepOutput;
@@ -61,8 +62,13 @@ class ExecutorMatchesReferenceTest {
     private static void compare(SyntheticModel model, int threads) {
         int[][] prompts = {{3, 17, 5, 60, 2}, {9, 9, 41, 70, 12, 33, 1, 8, 50}, {77}};
         try (CpuExecutor ex = new CpuExecutor(model.weights(), threads)) {
+            // blocks of 4 positions, so every sequence spans several blocks
+            KvLayout layout = new KvLayout(4, 32);
+            ex.allocateKvCache(layout);
+            KvBlockPool pool = new KvBlockPool(layout, false);
             List<ReferenceLlama> refs = new ArrayList<>();
-            List<KvCache> caches = new ArrayList<>();
+            List<int[]> tables = new ArrayList<>();
+            int[] positions = new int[prompts.length];
             List<SequenceStep> batch = new ArrayList<>();
             double[][] expected = new double[prompts.length][];
             for (int[] prompt : prompts) {
@@ -73,9 +79,10 @@ class ExecutorMatchesReferenceTest {
                 }
                 expected[refs.size()] = last;
                 refs.add(ref);
-                KvCache kv = ex.newKvCache(32);
-                caches.add(kv);
-                batch.add(SequenceStep.prefill(kv, prompt));
+                int[] table = pool.allocate(prompt, 32).blockTable();
+                positions[tables.size()] = prompt.length;
+                tables.add(table);
+                batch.add(SequenceStep.prefill(table, prompt));
             }
             StepOutput out = ex.step(new StepInput(batch));
             for (int step = 0; step <= DECODE_STEPS; step++) {
@@ -85,7 +92,7 @@ class ExecutorMatchesReferenceTest {
                     // Continue with the reference's greedy token so both sides see the same input.
                     int token = argmax(expected[s]);
                     expected[s] = refs.get(s).next(token);
-                    batch.add(SequenceStep.decode(caches.get(s), caches.get(s).length(), token));
+                    batch.add(SequenceStep.decode(tables.get(s), positions[s]++, token));
                 }
                 if (step < DECODE_STEPS) {
                     out = ex.step(new StepInput(batch));

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.batchllm.engine.model.KvCache;
+import io.batchllm.engine.kv.KvBlockPool;
+import io.batchllm.engine.kv.KvSequence;
+import io.batchllm.engine.model.KvLayout;
 import io.batchllm.engine.model.SequenceStep;
 import io.batchllm.engine.model.StepInput;
 import io.batchllm.engine.model.StepOutput;
@@ -63,26 +65,35 @@ class StoriesGreedyTest {
         return best;
     }
 
+    /** Reserves {@code blocks} blocks of {@code blockSize} on {@code ex}; the pool hands them out, unshared. */
+    private static KvBlockPool cache(CpuExecutor ex, int blockSize, int blocks) {
+        KvLayout layout = new KvLayout(blockSize, blocks);
+        ex.allocateKvCache(layout);
+        return new KvBlockPool(layout, false);
+    }
+
     @ParameterizedTest(name = "threads={0}")
     @ValueSource(ints = {1, 2})
     void eachPromptAloneMatchesLlamaCppAsOnePrefillThenDecodes(int threads) throws IOException {
         List<Case> cases = cases();
         assertEquals(4, cases.size(), "the reference file has four prompts");
         try (CpuExecutor ex = CpuExecutor.load(MODEL, threads)) {
+            KvBlockPool pool = cache(ex, 16, 8);
             for (Case c : cases) {
                 int n = c.outputTokens().length;
                 int[] got = new int[n];
-                try (KvCache kv = ex.newKvCache(c.promptTokens().length + n)) {
-                    int next = argmax(ex.step(StepInput.of(SequenceStep.prefill(kv, c.promptTokens()))).logits(0));
-                    for (int i = 0; i < n; i++) {
-                        got[i] = next;
-                        if (i + 1 < n) {
-                            int pos = c.promptTokens().length + i;
-                            next = argmax(ex.step(StepInput.of(SequenceStep.decode(kv, pos, next))).logits(0));
-                        }
+                // each sequence reuses the blocks the previous one gave back
+                KvSequence kv = pool.allocate(c.promptTokens(), c.promptTokens().length + n);
+                int[] table = kv.blockTable();
+                int next = argmax(ex.step(StepInput.of(SequenceStep.prefill(table, c.promptTokens()))).logits(0));
+                for (int i = 0; i < n; i++) {
+                    got[i] = next;
+                    if (i + 1 < n) {
+                        int pos = c.promptTokens().length + i;
+                        next = argmax(ex.step(StepInput.of(SequenceStep.decode(table, pos, next))).logits(0));
                     }
-                    assertEquals(c.promptTokens().length + n - 1, kv.length());
                 }
+                pool.release(kv);
                 assertArrayEquals(c.outputTokens(), got, () -> "prompt '" + c.prompt() + "'");
             }
         }
@@ -93,7 +104,8 @@ class StoriesGreedyTest {
     void allPromptsBatchedInTheSameStepsMatchLlamaCpp(int threads) throws IOException {
         List<Case> cases = cases();
         try (CpuExecutor ex = CpuExecutor.load(MODEL, threads)) {
-            Generation[] gens = cases.stream().map(c -> new Generation(ex.newKvCache(128), c)).toArray(Generation[]::new);
+            KvBlockPool pool = cache(ex, 16, 64);
+            Generation[] gens = cases.stream().map(c -> new Generation(pool, c)).toArray(Generation[]::new);
             // Step 0 prefills every prompt together; every later step decodes every sequence together.
             while (!Arrays.stream(gens).allMatch(Generation::done)) {
                 List<SequenceStep> batch = new ArrayList<>();
@@ -114,13 +126,15 @@ class StoriesGreedyTest {
     /**
      * Sequence i joins at step i and prefills its prompt in chunks of 3 tokens, so most steps mix one
      * sequence's prefill chunk with other sequences' decodes, as a continuous-batching scheduler will.
+     * Blocks of 5 positions put chunk and block boundaries out of step.
      */
     @ParameterizedTest(name = "threads={0}")
     @ValueSource(ints = {1, 2})
     void staggeredChunkedPrefillsMixedWithDecodesMatchLlamaCpp(int threads) throws IOException {
         List<Case> cases = cases();
         try (CpuExecutor ex = CpuExecutor.load(MODEL, threads)) {
-            Generation[] gens = cases.stream().map(c -> new Generation(ex.newKvCache(128), c)).toArray(Generation[]::new);
+            KvBlockPool pool = cache(ex, 5, 128);
+            Generation[] gens = cases.stream().map(c -> new Generation(pool, c)).toArray(Generation[]::new);
             for (int step = 0; !Arrays.stream(gens).allMatch(Generation::done); step++) {
                 List<SequenceStep> batch = new ArrayList<>();
                 List<Generation> members = new ArrayList<>();
@@ -143,7 +157,7 @@ class StoriesGreedyTest {
 
     /** One sequence's greedy generation, driven step by step by a test. */
     private static final class Generation {
-        final KvCache kv;
+        final int[] table;
         final Case expected;
         final int[] tokens;
         int length;        // tokens known: prompt plus generated
@@ -151,11 +165,11 @@ class StoriesGreedyTest {
         int generated;
         boolean expectingLogits;
 
-        Generation(KvCache kv, Case expected) {
-            this.kv = kv;
+        Generation(KvBlockPool pool, Case expected) {
             this.expected = expected;
             this.tokens = Arrays.copyOf(expected.promptTokens(), expected.promptTokens().length
                     + expected.outputTokens().length);
+            this.table = pool.allocate(expected.promptTokens(), tokens.length).blockTable();
             this.length = expected.promptTokens().length;
         }
 
@@ -166,7 +180,7 @@ class StoriesGreedyTest {
         SequenceStep nextStep(int maxChunk) {
             int n = Math.min(maxChunk, length - position);
             expectingLogits = position + n == length;
-            SequenceStep s = new SequenceStep(kv, position, Arrays.copyOfRange(tokens, position, position + n),
+            SequenceStep s = new SequenceStep(table, position, Arrays.copyOfRange(tokens, position, position + n),
                     expectingLogits);
             position += n;
             return s;
