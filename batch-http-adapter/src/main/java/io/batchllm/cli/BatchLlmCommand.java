@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = BatchLlmCommand.Version.class,
         description = "OpenAI-compatible batch LLM inference on your own hardware.",
-        subcommands = {RunBatchCommand.class, ServeCommand.class, KeysCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunBatchCommand.class, BenchCommand.class, ServeCommand.class, KeysCommand.class,
+                CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:success (run-batch: the batch completed; single lines may still have failed: see the error file)",
@@ -30,7 +31,7 @@ final class BatchLlmCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: try 'batchllm run-batch --help', 'batchllm serve --help' or 'batchllm keys --help'.");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: try 'batchllm run-batch --help', 'batchllm serve --help', 'batchllm bench --help' or 'batchllm keys --help'.");
     }
 
     /** Parses {@code args}, runs the command and returns the exit code; never calls {@code System.exit}. */

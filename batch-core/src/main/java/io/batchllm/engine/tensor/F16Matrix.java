@@ -24,6 +24,14 @@ final class F16Matrix extends RowDecodingMatrix {
         widen(h, out, offset, cols);
     }
 
+    /** Consecutive rows are consecutive in the file: one copy and one widening loop for the block. */
+    @Override
+    void decodeRows(int row, int n, Scratch s, float[] out) {
+        short[] h = s.shorts(n * cols);
+        MemorySegment.copy(data, LE_SHORT, (long) row * rowBytes, h, 0, n * cols);
+        widen(h, out, 0, n * cols);
+    }
+
     private static void widen(short[] h, float[] out, int offset, int n) {
         for (int i = 0; i < n; i++) {
             out[offset + i] = Float.float16ToFloat(h[i]);

@@ -22,4 +22,10 @@ final class F32Matrix extends RowDecodingMatrix {
     void decodeRow(int row, Scratch s, float[] out, int offset) {
         MemorySegment.copy(data, LE_FLOAT, (long) row * rowBytes, out, offset, cols);
     }
+
+    /** Consecutive rows are consecutive in the file: one copy for the whole block. */
+    @Override
+    void decodeRows(int row, int n, Scratch s, float[] out) {
+        MemorySegment.copy(data, LE_FLOAT, (long) row * rowBytes, out, 0, n * cols);
+    }
 }

@@ -5,13 +5,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Weights stored in a compressed form (F16, BF16, quantized blocks). Each weight row is decoded to F32
- * once per {@link #matmul} call into a per-thread scratch row, then multiplied with every token's
- * activations: the bytes are read from memory once however many tokens there are, and the decode
- * cost is shared by all of them.
+ * Weights of any type, decoded to F32 a few rows at a time and multiplied with every token of the
+ * call by {@link VectorDot}'s register-blocked kernels. Each block of {@link VectorDot#ROW_BLOCK} rows
+ * is read from memory and decoded once per token tile (one tile for any decode step; see
+ * {@link #tokenTile}) and then feeds every token: the bytes are read once however many tokens there
+ * are, and the decode cost is shared by all of them, so throughput grows with the batch.
  *
- * <p>A decoded row is {@code cols} floats (a few KB up to a few tens of KB), so it stays in L1/L2 while
- * the tokens are multiplied with it.
+ * <p>A decoded block is four rows of {@code cols} floats (12 KB for a 768-wide matrix), so it stays in
+ * L1 while the tokens stream past it from L2.
  */
 abstract class RowDecodingMatrix extends Matrix {
     /** Per-thread buffers, grown on demand, so matmul allocates nothing once warm. */
@@ -29,16 +30,35 @@ abstract class RowDecodingMatrix extends Matrix {
     @Override
     public final void matmul(float[] x, int tokens, float[] out, int rowStart, int rowEnd) {
         checkMatmul(x, tokens, out, rowStart, rowEnd);
-        if (tokens == 0) {
+        if (tokens == 0 || rowStart == rowEnd) {
             return;
         }
         Scratch s = SCRATCH.get();
-        float[] w = s.floats(cols);
-        for (int r = rowStart; r < rowEnd; r++) {
-            decodeRow(r, s, w, 0);
-            VectorDot.rowTimesTokens(w, x, tokens, cols, out, rows, r);
+        float[] w = s.floats(VectorDot.ROW_BLOCK * cols);
+        int tile = tokenTile(cols);
+        for (int t0 = 0; t0 < tokens; t0 += tile) {
+            int t1 = Math.min(tokens, t0 + tile);
+            for (int r = rowStart; r < rowEnd; r += VectorDot.ROW_BLOCK) {
+                int n = Math.min(VectorDot.ROW_BLOCK, rowEnd - r);
+                decodeRows(r, n, s, w);
+                VectorDot.rowsTimesTokens(w, n, cols, x, t0, t1, out, rows, r);
+            }
         }
     }
+
+    /**
+     * Tokens per pass over the rows: as many as fit in {@link #TILE_BYTES} of activations, a multiple
+     * of four. With more tokens than that (a long prefill), the activations would no longer stay in
+     * the core's L2 while every row block streams past them; re-decoding the weights once per tile
+     * costs less than re-reading all activations from L3/DRAM once per row block, because a step with
+     * that many tokens holds far more activation bytes than one matrix has weights.
+     */
+    static int tokenTile(int cols) {
+        return Math.max(4, (int) (TILE_BYTES / (4L * cols)) & ~3);
+    }
+
+    /** Activation bytes per token tile: half of a typical 1–2 MiB L2, leaving room for the weights. */
+    static final long TILE_BYTES = 512 * 1024;
 
     @Override
     public final void dequantizeRow(int row, float[] out, int offset) {
@@ -52,6 +72,16 @@ abstract class RowDecodingMatrix extends Matrix {
 
     /** Decodes row {@code row} to {@code cols} floats at {@code out[offset]}, using {@code s} for raw data. */
     abstract void decodeRow(int row, Scratch s, float[] out, int offset);
+
+    /**
+     * Decodes rows {@code [row, row+n)} back to back into {@code out[0 .. n*cols)}. Types whose rows
+     * can be converted in one bulk operation override this.
+     */
+    void decodeRows(int row, int n, Scratch s, float[] out) {
+        for (int i = 0; i < n; i++) {
+            decodeRow(row + i, s, out, i * cols);
+        }
+    }
 
     /**
      * For block decoders: row {@code row}'s bytes, copied into scratch with one bulk copy so that the

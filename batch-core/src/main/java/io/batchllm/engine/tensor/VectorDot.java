@@ -1,86 +1,194 @@
 package io.batchllm.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dot products of one F32 weight row with the activations of every token, vectorized.
+ * The matmul micro-kernels: dot products of a few decoded F32 weight rows with a range of tokens'
+ * activations, register-blocked so that each vector loaded feeds several FMAs.
  *
- * <p>Tokens are taken four at a time so that each weight vector loaded is used for four FMAs: with
- * several tokens the loads of the weight row, not the arithmetic, would otherwise be the limit. A
- * single token uses four accumulators instead, so that FMA latency does not serialize the loop
- * (engine-notes §8: one accumulator reaches only about half the FMA throughput on AVX2 hosts).
+ * <p><b>Blocking.</b> Four rows by four tokens at a time: per step of {@code L} columns the kernel
+ * loads four weight vectors and four activation vectors and issues sixteen FMAs into sixteen
+ * accumulators (with AVX-512: 16 + 4 + 1 of the 32 vector registers). Loads, not FMAs, would be the
+ * limit with one row and one token per inner loop (two loads per FMA). Leftover tokens go four rows
+ * by one token; leftover rows (a row range that is not a multiple of four) one row by one token.
+ *
+ * <p><b>Batch invariance.</b> Every (row, token) product is computed in exactly the same order in
+ * every kernel: one vector accumulator over columns {@code [0, loopBound)} in steps of {@code L},
+ * reduced by {@link #sum} (a fixed tree), then the tail columns added one by one. So a token's
+ * output does not depend on how many other tokens share the call, on which kernel it fell in, or on
+ * the row range a thread was given. {@code FloatVector.reduceLanes(ADD)} is not used because its
+ * order is unspecified (and on x86 it is a serial chain of scalar adds, slower than the tree).
  */
 final class VectorDot {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
+    /** Rows per micro-kernel; decoders fill this many rows of scratch at a time. */
+    static final int ROW_BLOCK = 4;
+    private static final int TOKEN_BLOCK = 4;
+
+    // Rotations by L/2, L/4, …, 1 lanes for the reduction tree; null where the species is too narrow.
+    private static final VectorShuffle<Float> ROT8 = rotation(8);
+    private static final VectorShuffle<Float> ROT4 = rotation(4);
+    private static final VectorShuffle<Float> ROT2 = rotation(2);
+    private static final VectorShuffle<Float> ROT1 = rotation(1);
 
     private VectorDot() {
     }
 
+    private static VectorShuffle<Float> rotation(int by) {
+        return by < L ? VectorShuffle.iota(F, by, 1, true) : null;
+    }
+
     /**
-     * {@code out[t*rows + r] = dot(w[0..cols), x[t*cols ..])} for every token t.
+     * The sum of a vector's lanes in a fixed order: add the vector rotated by half its length, then
+     * by a quarter, … ; lane 0 ends up holding the total. Lanewise adds are exact IEEE operations in
+     * compiled and interpreted code alike, so the result never depends on JIT state. Vectors of more
+     * than 16 lanes are not produced by any x86 or ARM species today.
      */
-    static void rowTimesTokens(float[] w, float[] x, int tokens, int cols, float[] out, int rows, int r) {
-        int bound = F.loopBound(cols);
-        int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
-            int x0 = t * cols;
-            int x1 = x0 + cols;
-            int x2 = x1 + cols;
-            int x3 = x2 + cols;
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F);
-            FloatVector a3 = FloatVector.zero(F);
-            for (int i = 0; i < bound; i += L) {
-                FloatVector wv = FloatVector.fromArray(F, w, i);
-                a0 = wv.fma(FloatVector.fromArray(F, x, x0 + i), a0);
-                a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
-                a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
-                a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
-            }
-            float s0 = a0.reduceLanes(VectorOperators.ADD);
-            float s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD);
-            float s3 = a3.reduceLanes(VectorOperators.ADD);
-            for (int i = bound; i < cols; i++) {
-                s0 += w[i] * x[x0 + i];
-                s1 += w[i] * x[x1 + i];
-                s2 += w[i] * x[x2 + i];
-                s3 += w[i] * x[x3 + i];
-            }
-            out[t * rows + r] = s0;
-            out[(t + 1) * rows + r] = s1;
-            out[(t + 2) * rows + r] = s2;
-            out[(t + 3) * rows + r] = s3;
+    static float sum(FloatVector v) {
+        if (L > 8) {
+            v = v.add(v.rearrange(ROT8));
         }
-        for (; t < tokens; t++) {
-            out[t * rows + r] = dot(w, x, t * cols, cols);
+        if (L > 4) {
+            v = v.add(v.rearrange(ROT4));
+        }
+        if (L > 2) {
+            v = v.add(v.rearrange(ROT2));
+        }
+        if (L > 1) {
+            v = v.add(v.rearrange(ROT1));
+        }
+        return v.lane(0);
+    }
+
+    /**
+     * {@code out[t*outStride + row0 + i] = dot(w[i*cols ..], x[t*cols ..])} for rows {@code i < n}
+     * (at most {@link #ROW_BLOCK}) and tokens {@code t} in {@code [t0, t1)}.
+     */
+    static void rowsTimesTokens(float[] w, int n, int cols, float[] x, int t0, int t1, float[] out,
+            int outStride, int row0) {
+        if (n == ROW_BLOCK) {
+            int t = t0;
+            for (; t + TOKEN_BLOCK <= t1; t += TOKEN_BLOCK) {
+                fourByFour(w, cols, x, t, out, outStride, row0);
+            }
+            for (; t < t1; t++) {
+                fourByOne(w, cols, x, t, out, outStride, row0);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                for (int t = t0; t < t1; t++) {
+                    out[t * outStride + row0 + i] = dot(w, i * cols, x, t * cols, cols);
+                }
+            }
         }
     }
 
-    /** {@code dot(w[0..n), x[xOff..xOff+n))} with four accumulators. */
-    static float dot(float[] w, float[] x, int xOff, int n) {
+    /** Rows 0..3 of {@code w} times tokens t..t+3. */
+    private static void fourByFour(float[] w, int cols, float[] x, int t, float[] out, int outStride, int row0) {
+        int w0 = 0;
+        int w1 = cols;
+        int w2 = 2 * cols;
+        int w3 = 3 * cols;
+        int x0 = t * cols;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F), a32 = FloatVector.zero(F), a33 = FloatVector.zero(F);
+        int bound = F.loopBound(cols);
+        for (int i = 0; i < bound; i += L) {
+            FloatVector r0 = FloatVector.fromArray(F, w, w0 + i);
+            FloatVector r1 = FloatVector.fromArray(F, w, w1 + i);
+            FloatVector r2 = FloatVector.fromArray(F, w, w2 + i);
+            FloatVector r3 = FloatVector.fromArray(F, w, w3 + i);
+            FloatVector v = FloatVector.fromArray(F, x, x0 + i);
+            a00 = r0.fma(v, a00);
+            a10 = r1.fma(v, a10);
+            a20 = r2.fma(v, a20);
+            a30 = r3.fma(v, a30);
+            v = FloatVector.fromArray(F, x, x1 + i);
+            a01 = r0.fma(v, a01);
+            a11 = r1.fma(v, a11);
+            a21 = r2.fma(v, a21);
+            a31 = r3.fma(v, a31);
+            v = FloatVector.fromArray(F, x, x2 + i);
+            a02 = r0.fma(v, a02);
+            a12 = r1.fma(v, a12);
+            a22 = r2.fma(v, a22);
+            a32 = r3.fma(v, a32);
+            v = FloatVector.fromArray(F, x, x3 + i);
+            a03 = r0.fma(v, a03);
+            a13 = r1.fma(v, a13);
+            a23 = r2.fma(v, a23);
+            a33 = r3.fma(v, a33);
+        }
+        int o0 = t * outStride + row0;
+        int o1 = o0 + outStride;
+        int o2 = o1 + outStride;
+        int o3 = o2 + outStride;
+        out[o0] = tail(sum(a00), w, w0, x, x0, bound, cols);
+        out[o0 + 1] = tail(sum(a10), w, w1, x, x0, bound, cols);
+        out[o0 + 2] = tail(sum(a20), w, w2, x, x0, bound, cols);
+        out[o0 + 3] = tail(sum(a30), w, w3, x, x0, bound, cols);
+        out[o1] = tail(sum(a01), w, w0, x, x1, bound, cols);
+        out[o1 + 1] = tail(sum(a11), w, w1, x, x1, bound, cols);
+        out[o1 + 2] = tail(sum(a21), w, w2, x, x1, bound, cols);
+        out[o1 + 3] = tail(sum(a31), w, w3, x, x1, bound, cols);
+        out[o2] = tail(sum(a02), w, w0, x, x2, bound, cols);
+        out[o2 + 1] = tail(sum(a12), w, w1, x, x2, bound, cols);
+        out[o2 + 2] = tail(sum(a22), w, w2, x, x2, bound, cols);
+        out[o2 + 3] = tail(sum(a32), w, w3, x, x2, bound, cols);
+        out[o3] = tail(sum(a03), w, w0, x, x3, bound, cols);
+        out[o3 + 1] = tail(sum(a13), w, w1, x, x3, bound, cols);
+        out[o3 + 2] = tail(sum(a23), w, w2, x, x3, bound, cols);
+        out[o3 + 3] = tail(sum(a33), w, w3, x, x3, bound, cols);
+    }
+
+    /** Rows 0..3 of {@code w} times token t: four independent FMA chains, so latency does not serialize. */
+    private static void fourByOne(float[] w, int cols, float[] x, int t, float[] out, int outStride, int row0) {
+        int w1 = cols;
+        int w2 = 2 * cols;
+        int w3 = 3 * cols;
+        int x0 = t * cols;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
-        int i = 0;
-        for (int bound4 = n - 4 * L; i <= bound4; i += 4 * L) {
-            a0 = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
-            a1 = FloatVector.fromArray(F, w, i + L).fma(FloatVector.fromArray(F, x, xOff + i + L), a1);
-            a2 = FloatVector.fromArray(F, w, i + 2 * L).fma(FloatVector.fromArray(F, x, xOff + i + 2 * L), a2);
-            a3 = FloatVector.fromArray(F, w, i + 3 * L).fma(FloatVector.fromArray(F, x, xOff + i + 3 * L), a3);
+        int bound = F.loopBound(cols);
+        for (int i = 0; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, x0 + i);
+            a0 = FloatVector.fromArray(F, w, i).fma(v, a0);
+            a1 = FloatVector.fromArray(F, w, w1 + i).fma(v, a1);
+            a2 = FloatVector.fromArray(F, w, w2 + i).fma(v, a2);
+            a3 = FloatVector.fromArray(F, w, w3 + i).fma(v, a3);
         }
-        for (int bound = F.loopBound(n); i < bound; i += L) {
-            a0 = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+        int o = t * outStride + row0;
+        out[o] = tail(sum(a0), w, 0, x, x0, bound, cols);
+        out[o + 1] = tail(sum(a1), w, w1, x, x0, bound, cols);
+        out[o + 2] = tail(sum(a2), w, w2, x, x0, bound, cols);
+        out[o + 3] = tail(sum(a3), w, w3, x, x0, bound, cols);
+    }
+
+    /** One row times one token, in the same order as the blocked kernels. */
+    static float dot(float[] w, int wOff, float[] x, int xOff, int cols) {
+        FloatVector a = FloatVector.zero(F);
+        int bound = F.loopBound(cols);
+        for (int i = 0; i < bound; i += L) {
+            a = FloatVector.fromArray(F, w, wOff + i).fma(FloatVector.fromArray(F, x, xOff + i), a);
         }
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += w[i] * x[xOff + i];
+        return tail(sum(a), w, wOff, x, xOff, bound, cols);
+    }
+
+    /** {@code s} plus the products of columns {@code [from, cols)}, one at a time. */
+    private static float tail(float s, float[] w, int wOff, float[] x, int xOff, int from, int cols) {
+        for (int i = from; i < cols; i++) {
+            s += w[wOff + i] * x[xOff + i];
         }
-        return sum;
+        return s;
     }
 }

@@ -198,6 +198,45 @@ class MatrixKernelsTest {
         }
     }
 
+    /**
+     * Batch invariance at the kernel level: a token's outputs are bit for bit the same whether it is
+     * multiplied alone, among 31 others (where it lands in a four-token block), past a token tile
+     * boundary, or with a row range split at a point that is not a multiple of the row block.
+     */
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void aTokensOutputDoesNotDependOnTheOtherTokensOrTheRowSplit(GgmlType type) {
+        int cols = colsFor(type);
+        try (GgufFile g = writeAndOpen(type, cols, weights(ROWS, cols, 11))) {
+            Matrix m = Matrix.of(g.requireTensor("w"));
+            int many = RowDecodingMatrix.tokenTile(cols) + 6;
+            SplittableRandom rnd = new SplittableRandom(3);
+            float[] x = new float[many * cols];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rnd.nextGaussian();
+            }
+            float[] all = new float[many * ROWS];
+            m.matmul(x, many, all, 0, ROWS);
+            float[] of32 = new float[32 * ROWS];
+            m.matmul(x, 32, of32, 0, ROWS);
+            float[] split = new float[32 * ROWS];
+            m.matmul(x, 32, split, 0, 3);
+            m.matmul(x, 32, split, 3, ROWS);
+            for (int tok : new int[] {0, 1, 5, 17, 30, 31, many - 1}) {
+                float[] alone = new float[ROWS];
+                m.matmul(Arrays.copyOfRange(x, tok * cols, (tok + 1) * cols), 1, alone, 0, ROWS);
+                assertArrayEquals(alone, Arrays.copyOfRange(all, tok * ROWS, (tok + 1) * ROWS),
+                        type + " token " + tok + " among " + many);
+                if (tok < 32) {
+                    assertArrayEquals(alone, Arrays.copyOfRange(of32, tok * ROWS, (tok + 1) * ROWS),
+                            type + " token " + tok + " among 32");
+                    assertArrayEquals(alone, Arrays.copyOfRange(split, tok * ROWS, (tok + 1) * ROWS),
+                            type + " token " + tok + " with rows split 0..3, 3..7");
+                }
+            }
+        }
+    }
+
     @Test
     void matmulRefusesArraysThatAreTooShortOrARowRangeOutsideTheMatrix() {
         int cols = 64;

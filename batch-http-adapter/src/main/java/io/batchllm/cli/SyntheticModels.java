@@ -1,0 +1,82 @@
+package io.batchllm.cli;
+
+import io.batchllm.engine.gguf.GgmlType;
+import io.batchllm.engine.gguf.SyntheticModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The {@code synthetic:SHAPE-TYPE} models of {@code bench --model}: llama2.c's 15M and 110M shapes with
+ * seeded random weights ({@link SyntheticModel}), as the llama.cpp reference figures were measured.
+ * Each is written once into a cache directory and reused; writing the 110M F32 file takes a few
+ * seconds and 418 MiB.
+ */
+final class SyntheticModels {
+    /** The {@code --model} prefix that selects a synthetic model. */
+    static final String PREFIX = "synthetic:";
+    private static final Map<String, Supplier<SyntheticModel.Builder>> SHAPES = Map.of(
+            "15M", SyntheticModel::stories15M,
+            "110M", SyntheticModel::stories110M);
+    private static final Map<String, GgmlType> TYPES = Map.of(
+            "f32", GgmlType.F32, "f16", GgmlType.F16, "bf16", GgmlType.BF16, "q8_0", GgmlType.Q8_0,
+            "q4_0", GgmlType.Q4_0);
+
+    private SyntheticModels() {
+    }
+
+    /** The names {@code --model} accepts after {@link #PREFIX}, for messages. */
+    static String names() {
+        return "15M or 110M, then -f32, -f16, -bf16, -q8_0 or -q4_0 (e.g. synthetic:110M-q8_0)";
+    }
+
+    /**
+     * The file for {@code synthetic:NAME}, written into {@code cacheDir} if it is not there yet.
+     *
+     * @throws UsageException if NAME is not a known shape and type
+     */
+    static Path resolve(String model, Path cacheDir) {
+        String name = model.substring(PREFIX.length());
+        int dash = name.indexOf('-');
+        String shapeName = dash < 0 ? "" : name.substring(0, dash).toUpperCase(Locale.ROOT);
+        String typeName = dash < 0 ? "" : name.substring(dash + 1).toLowerCase(Locale.ROOT);
+        Supplier<SyntheticModel.Builder> shape = SHAPES.get(shapeName);
+        GgmlType type = TYPES.get(typeName);
+        if (shape == null || type == null) {
+            throw new UsageException("unknown synthetic model '" + model + "': use " + PREFIX + names());
+        }
+        name = shapeName + "-" + typeName;
+        Path file = cacheDir.resolve("synth-" + name + ".gguf");
+        if (Files.isRegularFile(file)) {
+            return file;
+        }
+        try {
+            Files.createDirectories(cacheDir);
+            // Written under a temporary name and moved, so an interrupted write never leaves a truncated
+            // file that a later run would take for a finished one.
+            Path tmp = Files.createTempFile(cacheDir, "synth-" + name, ".partial");
+            try {
+                shape.get().weightType(type).build().write(tmp);
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the synthetic model into " + cacheDir
+                    + " (choose another directory with --cache-dir): " + e.getMessage(), e);
+        }
+        return file;
+    }
+
+    /** {@code $XDG_CACHE_HOME/batchllm}, or {@code ~/.cache/batchllm}. */
+    static Path defaultCacheDir() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("batchllm");
+    }
+}

@@ -1,0 +1,129 @@
+package io.batchllm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.batchllm.engine.gguf.SyntheticModel;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code batchllm bench} on a tiny synthetic model: output shapes and argument errors, no timings. */
+class BenchCommandTest {
+    @TempDir
+    static Path dir;
+    static Path model;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    @BeforeAll
+    static void writeTinyModel() {
+        model = dir.resolve("tiny.gguf");
+        SyntheticModel.builder().build().write(model);
+    }
+
+    private int bench(String... args) {
+        CommandLine cl = BatchLlmCommand.commandLine(CommandLine.defaultFactory());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        String[] all = new String[args.length + 1];
+        all[0] = "bench";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return cl.execute(all);
+    }
+
+    @Test
+    void jsonIsOneArrayWithAnObjectPerParallelCountInTheOrderGiven() throws Exception {
+        int code = bench("--model", model.toString(), "--parallel", "3,1", "--prompt-tokens", "5", "--gen-tokens",
+                "2", "--threads", "1", "--json");
+
+        assertEquals(ExitCodes.COMPLETED, code, err.toString());
+        JsonNode array = new ObjectMapper().readTree(out.toString());
+        assertTrue(array.isArray(), out.toString());
+        assertEquals(2, array.size());
+        int[] expected = {3, 1};
+        for (int i = 0; i < 2; i++) {
+            JsonNode o = array.get(i);
+            assertEquals(expected[i], o.get("parallel").asInt());
+            assertEquals(5, o.get("prompt_tokens").asInt());
+            assertEquals(2, o.get("gen_tokens").asInt());
+            for (String key : new String[] {"prompt_tokens_per_second", "decode_tokens_per_second"}) {
+                double v = o.get(key).asDouble();
+                assertTrue(o.get(key).isNumber() && v > 0 && Double.isFinite(v), key + " = " + o.get(key));
+            }
+            // The rates are the token counts over the reported times.
+            assertEquals(expected[i] * 2 / o.get("decode_seconds").asDouble(),
+                    o.get("decode_tokens_per_second").asDouble(), 1e-6 * o.get("decode_tokens_per_second").asDouble());
+        }
+    }
+
+    @Test
+    void withoutJsonItPrintsATableRowPerParallelCount() {
+        int code = bench("--model", model.toString(), "--parallel", "1,2", "--prompt-tokens", "3", "--gen-tokens",
+                "2", "--threads", "1");
+
+        assertEquals(ExitCodes.COMPLETED, code, err.toString());
+        String[] lines = out.toString().strip().split("\\R");
+        assertEquals(4, lines.length, out.toString());
+        assertTrue(lines[0].contains("S_TG t/s"), lines[0]);
+        assertTrue(lines[2].matches("\\|\\s+3 \\|\\s+2 \\|\\s+1 \\|.*"), lines[2]);
+        assertTrue(lines[3].matches("\\|\\s+3 \\|\\s+2 \\|\\s+2 \\|.*"), lines[3]);
+    }
+
+    @Test
+    void aParallelCountBelowOneIsAUsageErrorNamingTheOption() {
+        assertEquals(ExitCodes.USAGE, bench("--model", model.toString(), "--parallel", "1,0"));
+        assertTrue(err.toString().contains("--parallel"), err.toString());
+        assertEquals("", out.toString());
+    }
+
+    @Test
+    void aNonNumericParallelCountIsAUsageError() {
+        assertEquals(ExitCodes.USAGE, bench("--model", model.toString(), "--parallel", "1,x"));
+        assertTrue(err.toString().contains("--parallel"), err.toString());
+    }
+
+    @Test
+    void promptAndGenerationLongerThanTheContextAreRefused() {
+        assertEquals(ExitCodes.USAGE, bench("--model", model.toString(), "--prompt-tokens", "2048", "--gen-tokens",
+                "1"));
+        assertTrue(err.toString().contains("context length 2048"), err.toString());
+    }
+
+    @Test
+    void aMissingModelFileIsAUsageErrorNamingIt() {
+        Path missing = dir.resolve("nope.gguf");
+        assertEquals(ExitCodes.USAGE, bench("--model", missing.toString()));
+        assertTrue(err.toString().contains(missing.toString()), err.toString());
+    }
+
+    @Test
+    void anUnknownSyntheticModelListsTheKnownOnesAndWritesNothing() throws Exception {
+        Path cache = dir.resolve("cache");
+        assertEquals(ExitCodes.USAGE, bench("--model", "synthetic:7B-f32", "--cache-dir", cache.toString()));
+        assertTrue(err.toString().contains("110M-q8_0"), err.toString());
+        assertTrue(!Files.exists(cache), "nothing is written for an unknown name");
+    }
+
+    @Test
+    void theCudaBackendIsRefusedWithTheAlternative() {
+        assertEquals(ExitCodes.USAGE, bench("--model", model.toString(), "--backend", "cuda"));
+        assertTrue(err.toString().contains("--backend cpu"), err.toString());
+    }
+
+    @Test
+    void aFileThatIsNotGgufIsAUsageError() throws Exception {
+        Path junk = dir.resolve("junk.gguf");
+        Files.writeString(junk, "not a model");
+        assertEquals(ExitCodes.USAGE, bench("--model", junk.toString()));
+        assertTrue(err.toString().contains("does not load"), err.toString());
+    }
+}
