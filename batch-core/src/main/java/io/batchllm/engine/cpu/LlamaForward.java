@@ -145,9 +145,20 @@ final class LlamaForward {
         rmsnorm(xb, x, layer.ffnNorm(), tokens);
         matmul(layer.gate(), xb, tokens, hb);
         matmul(layer.up(), xb, tokens, hb2);
-        VectorMath.swiglu(hb, hb2, tokens * c.feedForwardLength());
+        swiglu(tokens);
         matmul(layer.down(), hb, tokens, xb2);
         VectorMath.add(x, xb2, tokens * dim);
+    }
+
+    /**
+     * hb = silu(hb) ⊙ hb2, tokens split across the pool: it is elementwise (so the split cannot change
+     * a value) and, with a scalar exp per element, the largest piece of non-matmul work in a step;
+     * run on one thread it left the other core idle.
+     */
+    private void swiglu(int tokens) {
+        int ffn = c.feedForwardLength();
+        parallel.forRange(tokens, 16L * ffn, (chunk, start, end) ->
+                VectorMath.swiglu(hb, hb2, start * ffn, end * ffn));
     }
 
     private void rmsnorm(float[] out, float[] in, float[] weight, int rows) {

@@ -35,13 +35,14 @@ abstract class RowDecodingMatrix extends Matrix {
         }
         Scratch s = SCRATCH.get();
         float[] w = s.floats(VectorDot.ROW_BLOCK * cols);
+        float[] partials = s.partials();
         int tile = tokenTile(cols);
         for (int t0 = 0; t0 < tokens; t0 += tile) {
             int t1 = Math.min(tokens, t0 + tile);
             for (int r = rowStart; r < rowEnd; r += VectorDot.ROW_BLOCK) {
                 int n = Math.min(VectorDot.ROW_BLOCK, rowEnd - r);
                 decodeRows(r, n, s, w);
-                VectorDot.rowsTimesTokens(w, n, cols, x, t0, t1, out, rows, r);
+                VectorDot.rowsTimesTokens(w, n, cols, x, t0, t1, out, rows, r, partials);
             }
         }
     }
@@ -103,6 +104,11 @@ abstract class RowDecodingMatrix extends Matrix {
         private float[] floats = new float[0];
         private byte[] bytes = new byte[0];
         private short[] shorts = new short[0];
+        private final float[] partials = new float[VectorDot.PARTIALS];
+
+        float[] partials() {
+            return partials;
+        }
 
         short[] shorts(int n) {
             if (shorts.length < n) {

@@ -27,6 +27,8 @@ final class VectorDot {
     /** Rows per micro-kernel; decoders fill this many rows of scratch at a time. */
     static final int ROW_BLOCK = 4;
     private static final int TOKEN_BLOCK = 4;
+    /** Scratch floats {@link #rowsTimesTokens} needs: one vector accumulator per (row, token) of a block. */
+    static final int PARTIALS = ROW_BLOCK * TOKEN_BLOCK * L;
 
     // Rotations by L/2, L/4, …, 1 lanes for the reduction tree; null where the species is too narrow.
     private static final VectorShuffle<Float> ROT8 = rotation(8);
@@ -65,14 +67,15 @@ final class VectorDot {
 
     /**
      * {@code out[t*outStride + row0 + i] = dot(w[i*cols ..], x[t*cols ..])} for rows {@code i < n}
-     * (at most {@link #ROW_BLOCK}) and tokens {@code t} in {@code [t0, t1)}.
+     * (at most {@link #ROW_BLOCK}) and tokens {@code t} in {@code [t0, t1)}. {@code partials} is
+     * scratch of at least {@link #PARTIALS} floats.
      */
     static void rowsTimesTokens(float[] w, int n, int cols, float[] x, int t0, int t1, float[] out,
-            int outStride, int row0) {
+            int outStride, int row0, float[] partials) {
         if (n == ROW_BLOCK) {
             int t = t0;
             for (; t + TOKEN_BLOCK <= t1; t += TOKEN_BLOCK) {
-                fourByFour(w, cols, x, t, out, outStride, row0);
+                fourByFour(w, cols, x, t, out, outStride, row0, partials);
             }
             for (; t < t1; t++) {
                 fourByOne(w, cols, x, t, out, outStride, row0);
@@ -87,7 +90,8 @@ final class VectorDot {
     }
 
     /** Rows 0..3 of {@code w} times tokens t..t+3. */
-    private static void fourByFour(float[] w, int cols, float[] x, int t, float[] out, int outStride, int row0) {
+    private static void fourByFour(float[] w, int cols, float[] x, int t, float[] out, int outStride, int row0,
+            float[] partials) {
         int w0 = 0;
         int w1 = cols;
         int w2 = 2 * cols;
@@ -127,26 +131,35 @@ final class VectorDot {
             a23 = r2.fma(v, a23);
             a33 = r3.fma(v, a33);
         }
-        int o0 = t * outStride + row0;
-        int o1 = o0 + outStride;
-        int o2 = o1 + outStride;
-        int o3 = o2 + outStride;
-        out[o0] = tail(sum(a00), w, w0, x, x0, bound, cols);
-        out[o0 + 1] = tail(sum(a10), w, w1, x, x0, bound, cols);
-        out[o0 + 2] = tail(sum(a20), w, w2, x, x0, bound, cols);
-        out[o0 + 3] = tail(sum(a30), w, w3, x, x0, bound, cols);
-        out[o1] = tail(sum(a01), w, w0, x, x1, bound, cols);
-        out[o1 + 1] = tail(sum(a11), w, w1, x, x1, bound, cols);
-        out[o1 + 2] = tail(sum(a21), w, w2, x, x1, bound, cols);
-        out[o1 + 3] = tail(sum(a31), w, w3, x, x1, bound, cols);
-        out[o2] = tail(sum(a02), w, w0, x, x2, bound, cols);
-        out[o2 + 1] = tail(sum(a12), w, w1, x, x2, bound, cols);
-        out[o2 + 2] = tail(sum(a22), w, w2, x, x2, bound, cols);
-        out[o2 + 3] = tail(sum(a32), w, w3, x, x2, bound, cols);
-        out[o3] = tail(sum(a03), w, w0, x, x3, bound, cols);
-        out[o3 + 1] = tail(sum(a13), w, w1, x, x3, bound, cols);
-        out[o3 + 2] = tail(sum(a23), w, w2, x, x3, bound, cols);
-        out[o3 + 3] = tail(sum(a33), w, w3, x, x3, bound, cols);
+        // The sixteen reductions go through memory and one loop on purpose. Written as sixteen calls of
+        // sum(...), the method outgrew C2's inlining budget (each Vector API call inlines hundreds of
+        // bytecodes): sum was left out-of-line at some call sites, so their accumulators were boxed
+        // into a fresh Float512Vector and float[] per call. The profile showed those allocations
+        // in this kernel and forcing the inline raised aggregate decode at 32 sequences by about a
+        // third. One call site stays inlined. Storing and reloading a vector is exact, so each
+        // result is bit for bit what sum(aRT) gives, as in the other kernels.
+        a00.intoArray(partials, 0);
+        a10.intoArray(partials, L);
+        a20.intoArray(partials, 2 * L);
+        a30.intoArray(partials, 3 * L);
+        a01.intoArray(partials, 4 * L);
+        a11.intoArray(partials, 5 * L);
+        a21.intoArray(partials, 6 * L);
+        a31.intoArray(partials, 7 * L);
+        a02.intoArray(partials, 8 * L);
+        a12.intoArray(partials, 9 * L);
+        a22.intoArray(partials, 10 * L);
+        a32.intoArray(partials, 11 * L);
+        a03.intoArray(partials, 12 * L);
+        a13.intoArray(partials, 13 * L);
+        a23.intoArray(partials, 14 * L);
+        a33.intoArray(partials, 15 * L);
+        for (int k = 0; k < ROW_BLOCK * TOKEN_BLOCK; k++) {
+            int token = k / ROW_BLOCK;
+            int row = k % ROW_BLOCK;
+            float s = sum(FloatVector.fromArray(F, partials, k * L));
+            out[(t + token) * outStride + row0 + row] = tail(s, w, row * cols, x, x0 + token * cols, bound, cols);
+        }
     }
 
     /** Rows 0..3 of {@code w} times token t: four independent FMA chains, so latency does not serialize. */
