@@ -5,7 +5,13 @@ import io.batchllm.engine.model.KvLayout;
 /**
  * The paged KV cache's storage on the heap: per layer, one F32 array for K and one for V of
  * {@code blockCount × blockSize × kvDim} floats, reserved once. Slot {@code s = block × blockSize +
- * p % blockSize} holds position {@code p}'s K (all KV heads, contiguous) at {@code s × kvDim}.
+ * p % blockSize} holds position {@code p}'s V (all KV heads, contiguous) at {@code s × kvDim}.
+ *
+ * <p>K is stored transposed inside each block: the block's {@code blockSize × kvDim} floats (same
+ * region as for V) hold, per KV head {@code h} and dimension {@code d}, one row of {@code blockSize}
+ * floats, position {@code p % blockSize} at {@link #keyRow}{@code (block, blockSize, kvDim, h, headDim) +
+ * d × blockSize + p % blockSize}. Attention then reads dimension {@code d} of a run of consecutive positions as one
+ * vector and scores many positions at once without summing lanes.
  *
  * <p>Blocks are fixed regions of these arrays, so a block freed by one sequence is reused by the next
  * without any allocation, and two sequences sharing a prefix read the same floats.
@@ -33,7 +39,16 @@ final class CpuKvStore {
         return layout;
     }
 
-    /** Layer {@code l}'s keys: slot {@code s}, KV head {@code h} starts at {@code s*kvDim + h*headDim}. */
+    /**
+     * Where the K rows of KV head {@code head} of a block start: the block's region begins at
+     * {@code block × blockSize × kvDim}, and each head takes {@code headDim} rows of {@code blockSize}
+     * floats (dimension {@code d}'s row at {@code + d × blockSize}).
+     */
+    static int keyRow(int block, int blockSize, int kvDim, int head, int headDim) {
+        return (block * blockSize * kvDim) + head * headDim * blockSize;
+    }
+
+    /** Layer {@code l}'s keys, transposed per block (see {@link #keyRow}). */
     float[] keys(int layer) {
         return keys[layer];
     }

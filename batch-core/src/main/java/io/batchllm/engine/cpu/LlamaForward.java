@@ -208,15 +208,28 @@ final class LlamaForward {
         }
     }
 
-    /** Writes each token's K and V into the slot of its position: block table entry, then offset. */
+    /**
+     * Writes each token's K and V into the slot of its position: block table entry, then offset. V goes
+     * in position-major ({@code kvDim} floats per slot); K goes in transposed within its block, one row
+     * of {@code blockSize} floats per (KV head, dimension), so that attention can score a block's
+     * positions a vector at a time (see {@link CpuKvStore}).
+     */
     private void storeKv(int l, int tokens) {
         float[] keys = kv.keys(l);
         float[] values = kv.values(l);
+        int kvHeads = c.headCountKv();
         for (int t = 0; t < tokens; t++) {
             int p = tokenPositions[t];
-            int dst = (tokenSteps[t].block(p / blockSize) * blockSize + p % blockSize) * kvDim;
-            System.arraycopy(k, t * kvDim, keys, dst, kvDim);
-            System.arraycopy(v, t * kvDim, values, dst, kvDim);
+            int block = tokenSteps[t].block(p / blockSize);
+            int offset = p % blockSize;
+            System.arraycopy(v, t * kvDim, values, (block * blockSize + offset) * kvDim, kvDim);
+            int src = t * kvDim;
+            for (int h = 0; h < kvHeads; h++) {
+                int dst = CpuKvStore.keyRow(block, blockSize, kvDim, h, headDim) + offset;
+                for (int d = 0; d < headDim; d++, src++, dst += blockSize) {
+                    keys[dst] = k[src];
+                }
+            }
         }
     }
 
@@ -224,11 +237,17 @@ final class LlamaForward {
      * Causal self-attention, one (token, query head) pair per work item: the token's query against its
      * own sequence's keys at positions {@code [0, its position]}, found block by block through its block
      * table, which includes the keys this step just stored for earlier tokens of the same sequence.
-     * Query heads share a KV head in groups (GQA).
+     * Query heads share a KV head in groups (GQA). Work items are split across the pool.
      *
-     * <p>Batch invariance: a work item's scores and weighted sum run over positions 0, 1, … in that
-     * order whatever the batch, the chunking or the blocks, and one thread does a whole item, so a
-     * token's result does not depend on what else is in the step.
+     * <p>Per block, the scores of all its visible positions come from one
+     * {@link VectorMath#transposedScores} call (a vector of positions at a time, no per-position lane
+     * sum), and the weighted sum from one {@link VectorMath#weightedSum} call (the output head in
+     * registers across the block's positions).
+     *
+     * <p>Batch invariance: each score is a dot product in an order fixed by the head size alone, the
+     * softmax and the weighted sum run over positions 0, 1, … in that order whatever the batch, the
+     * chunking or the blocks, and one thread does a whole item, so a token's result does not depend on
+     * what else is in the step.
      */
     private void attention(int l, int tokens) {
         int heads = c.headCount();
@@ -244,20 +263,20 @@ final class LlamaForward {
                 int visible = tokenPositions[t] + 1;
                 SequenceStep seq = tokenSteps[t];
                 int qOff = t * qDim + h * headDim;
-                int kvOff = (h / group) * headDim;
-                for (int p = 0; p < visible; ) {
-                    int slot = seq.block(p / blockSize) * blockSize;
-                    for (int blockEnd = Math.min(visible, p + blockSize); p < blockEnd; p++, slot++) {
-                        s[p] = VectorMath.dot(q, qOff, keys, slot * kvDim + kvOff, headDim) * attentionScale;
-                    }
+                int kvHead = h / group;
+                for (int p = 0; p < visible; p += blockSize) {
+                    int block = seq.block(p / blockSize);
+                    int n = Math.min(visible - p, blockSize);
+                    int rows = CpuKvStore.keyRow(block, blockSize, kvDim, kvHead, headDim);
+                    VectorMath.transposedScores(q, qOff, keys, rows, blockSize, n, headDim, attentionScale, s, p);
                 }
                 VectorMath.softmax(s, visible);
                 Arrays.fill(att, qOff, qOff + headDim, 0f);
-                for (int p = 0; p < visible; ) {
-                    int slot = seq.block(p / blockSize) * blockSize;
-                    for (int blockEnd = Math.min(visible, p + blockSize); p < blockEnd; p++, slot++) {
-                        VectorMath.axpy(s[p], values, slot * kvDim + kvOff, att, qOff, headDim);
-                    }
+                for (int p = 0; p < visible; p += blockSize) {
+                    int block = seq.block(p / blockSize);
+                    int n = Math.min(visible - p, blockSize);
+                    VectorMath.weightedSum(s, p, values, block * blockSize * kvDim + kvHead * headDim, kvDim, n,
+                            att, qOff, headDim);
                 }
             }
         });

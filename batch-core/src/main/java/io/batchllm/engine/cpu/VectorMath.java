@@ -1,6 +1,7 @@
 package io.batchllm.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -118,20 +119,145 @@ final class VectorMath {
         }
     }
 
-    /** In-place softmax of {@code x[0, n)}, shifted by the maximum so that exp never overflows. */
+    /**
+     * Attention scores for {@code n} consecutive key positions at once:
+     * {@code out[outOff+j] = scale * sum_d q[qOff+d] * kt[ktOff + d*stride + j]} for {@code j < n}.
+     *
+     * <p>The keys are stored transposed ({@code kt[d][j]}, see {@code CpuKvStore}), so one vector holds
+     * dimension {@code d} of {@code L} positions: a broadcast of {@code q[d]} and one FMA advance
+     * {@code L} dot products together, and no lane ever has to be summed with another (the per-position
+     * horizontal reduction was most of the old per-position dot's cost).
+     *
+     * <p>Each lane is its own dot product in a fixed order: four FMA chains over {@code d ≡ 0, 1, 2, 3
+     * (mod 4)} in ascending {@code d} (four chains hide the FMA latency), then
+     * {@code (c0 + c1) + (c2 + c3)}, times {@code scale}. The positions that do not fill a whole vector
+     * run the same operations in scalar code ({@link Math#fma} rounds exactly like a vector lane's FMA),
+     * so a score does not depend on where its position falls in a block or on the block size: batch
+     * invariance.
+     */
+    static void transposedScores(float[] q, int qOff, float[] kt, int ktOff, int stride, int n, int headDim,
+                                 float scale, float[] out, int outOff) {
+        int j = 0;
+        for (; j + L <= n; j += L) {
+            FloatVector c0 = FloatVector.zero(S);
+            FloatVector c1 = FloatVector.zero(S);
+            FloatVector c2 = FloatVector.zero(S);
+            FloatVector c3 = FloatVector.zero(S);
+            int base = ktOff + j;
+            int d = 0;
+            for (; d + 4 <= headDim; d += 4) {
+                c0 = FloatVector.fromArray(S, kt, base + d * stride).fma(FloatVector.broadcast(S, q[qOff + d]), c0);
+                c1 = FloatVector.fromArray(S, kt, base + (d + 1) * stride).fma(FloatVector.broadcast(S, q[qOff + d + 1]), c1);
+                c2 = FloatVector.fromArray(S, kt, base + (d + 2) * stride).fma(FloatVector.broadcast(S, q[qOff + d + 2]), c2);
+                c3 = FloatVector.fromArray(S, kt, base + (d + 3) * stride).fma(FloatVector.broadcast(S, q[qOff + d + 3]), c3);
+            }
+            if (d < headDim) {
+                c0 = FloatVector.fromArray(S, kt, base + d * stride).fma(FloatVector.broadcast(S, q[qOff + d]), c0);
+            }
+            if (d + 1 < headDim) {
+                c1 = FloatVector.fromArray(S, kt, base + (d + 1) * stride).fma(FloatVector.broadcast(S, q[qOff + d + 1]), c1);
+            }
+            if (d + 2 < headDim) {
+                c2 = FloatVector.fromArray(S, kt, base + (d + 2) * stride).fma(FloatVector.broadcast(S, q[qOff + d + 2]), c2);
+            }
+            c0.add(c1).add(c2.add(c3)).mul(scale).intoArray(out, outOff + j);
+        }
+        for (; j < n; j++) {
+            out[outOff + j] = scalarScore(q, qOff, kt, ktOff + j, stride, headDim, scale);
+        }
+    }
+
+    /** One lane of {@link #transposedScores}, with the same operations in the same order. */
+    private static float scalarScore(float[] q, int qOff, float[] kt, int ktOff, int stride, int headDim,
+                                     float scale) {
+        float c0 = 0f;
+        float c1 = 0f;
+        float c2 = 0f;
+        float c3 = 0f;
+        for (int d = 0; d < headDim; d += 4) {
+            c0 = Math.fma(kt[ktOff + d * stride], q[qOff + d], c0);
+            if (d + 1 < headDim) {
+                c1 = Math.fma(kt[ktOff + (d + 1) * stride], q[qOff + d + 1], c1);
+            }
+            if (d + 2 < headDim) {
+                c2 = Math.fma(kt[ktOff + (d + 2) * stride], q[qOff + d + 2], c2);
+            }
+            if (d + 3 < headDim) {
+                c3 = Math.fma(kt[ktOff + (d + 3) * stride], q[qOff + d + 3], c3);
+            }
+        }
+        return ((c0 + c1) + (c2 + c3)) * scale;
+    }
+
+    /**
+     * {@code out[outOff+i] += sum_j w[wOff+j] * v[vOff + j*stride + i]} for {@code i < width}, {@code j < n}:
+     * an attention head's weighted sum over {@code n} consecutive slots of one block.
+     *
+     * <p>Four vectors of the output stay in registers while all {@code n} positions are added, instead
+     * of loading and storing the output once per position (an axpy per position). Each lane still
+     * runs {@code acc = fma(v, w, acc)} over the positions in ascending order, exactly what the axpy
+     * per position did (a store and reload between blocks is exact), so the values are unchanged.
+     */
+    static void weightedSum(float[] w, int wOff, float[] v, int vOff, int stride, int n,
+                            float[] out, int outOff, int width) {
+        int i = 0;
+        for (; i + 4 * L <= width; i += 4 * L) {
+            int o = outOff + i;
+            FloatVector a0 = FloatVector.fromArray(S, out, o);
+            FloatVector a1 = FloatVector.fromArray(S, out, o + L);
+            FloatVector a2 = FloatVector.fromArray(S, out, o + 2 * L);
+            FloatVector a3 = FloatVector.fromArray(S, out, o + 3 * L);
+            for (int j = 0, src = vOff + i; j < n; j++, src += stride) {
+                FloatVector wj = FloatVector.broadcast(S, w[wOff + j]);
+                a0 = FloatVector.fromArray(S, v, src).fma(wj, a0);
+                a1 = FloatVector.fromArray(S, v, src + L).fma(wj, a1);
+                a2 = FloatVector.fromArray(S, v, src + 2 * L).fma(wj, a2);
+                a3 = FloatVector.fromArray(S, v, src + 3 * L).fma(wj, a3);
+            }
+            a0.intoArray(out, o);
+            a1.intoArray(out, o + L);
+            a2.intoArray(out, o + 2 * L);
+            a3.intoArray(out, o + 3 * L);
+        }
+        // A head width that is not a multiple of 4L: the rest position by position, as axpy does.
+        if (i < width) {
+            for (int j = 0; j < n; j++) {
+                axpy(w[wOff + j], v, vOff + j * stride + i, out, outOff + i, width - i);
+            }
+        }
+    }
+
+    /**
+     * In-place softmax of {@code x[0, n)}, shifted by the maximum so that exp never overflows. The
+     * maximum and the final scaling are vectorized (a maximum does not depend on order and the scaling
+     * is element-wise, so neither changes a value); the exponentials and their sum stay scalar and in
+     * order, because a vector exp may round differently compiled and interpreted.
+     */
     static void softmax(float[] x, int n) {
+        int upper = S.loopBound(n);
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        if (upper > 0) {
+            FloatVector m = FloatVector.fromArray(S, x, 0);
+            for (i = L; i < upper; i += L) {
+                m = m.max(FloatVector.fromArray(S, x, i));
+            }
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) {
             max = Math.max(max, x[i]);
         }
         float sum = 0f;
-        for (int i = 0; i < n; i++) {
+        for (i = 0; i < n; i++) {
             float e = (float) Math.exp(x[i] - max);
             x[i] = e;
             sum += e;
         }
         float inv = 1f / sum;
-        for (int i = 0; i < n; i++) {
+        for (i = 0; i < upper; i += L) {
+            FloatVector.fromArray(S, x, i).mul(inv).intoArray(x, i);
+        }
+        for (; i < n; i++) {
             x[i] *= inv;
         }
     }
