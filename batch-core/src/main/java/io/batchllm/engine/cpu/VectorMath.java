@@ -1,6 +1,8 @@
 package io.batchllm.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -228,37 +230,69 @@ final class VectorMath {
     }
 
     /**
-     * In-place softmax of {@code x[0, n)}, shifted by the maximum so that exp never overflows. The
-     * maximum and the final scaling are vectorized (a maximum does not depend on order and the scaling
-     * is element-wise, so neither changes a value); the exponentials and their sum stay scalar and in
-     * order, because a vector exp may round differently compiled and interpreted.
+     * In-place softmax of {@code x[0, n)}, shifted by the maximum so that exp never overflows, all of it
+     * on vectors: the maximum (order-free), {@link #expNonPositive} per vector, the sum in lanes, then
+     * folded by {@link #sumLanes}, and the scaling. The last partial vector goes through the same
+     * operations under a mask, so every element and the sum depend only on {@code x} and {@code n}
+     * (a sequence's own scores), never on the batch.
      */
     static void softmax(float[] x, int n) {
         int upper = S.loopBound(n);
-        float max = Float.NEGATIVE_INFINITY;
+        FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;
-        if (upper > 0) {
-            FloatVector m = FloatVector.fromArray(S, x, 0);
-            for (i = L; i < upper; i += L) {
-                m = m.max(FloatVector.fromArray(S, x, i));
-            }
-            max = m.reduceLanes(VectorOperators.MAX);
+        for (; i < upper; i += L) {
+            m = m.max(FloatVector.fromArray(S, x, i));
         }
-        for (; i < n; i++) {
-            max = Math.max(max, x[i]);
+        if (i < n) {
+            VectorMask<Float> tail = S.indexInRange(i, n);
+            m = m.max(FloatVector.fromArray(S, x, i, tail).blend(Float.NEGATIVE_INFINITY, tail.not()));
         }
-        float sum = 0f;
-        for (i = 0; i < n; i++) {
-            float e = (float) Math.exp(x[i] - max);
-            x[i] = e;
-            sum += e;
+        FloatVector max = FloatVector.broadcast(S, m.reduceLanes(VectorOperators.MAX));
+        FloatVector sum = FloatVector.zero(S);
+        for (i = 0; i < upper; i += L) {
+            FloatVector e = expNonPositive(FloatVector.fromArray(S, x, i).sub(max));
+            e.intoArray(x, i);
+            sum = sum.add(e);
         }
-        float inv = 1f / sum;
+        VectorMask<Float> tail = S.indexInRange(i, n);
+        if (i < n) {
+            FloatVector e = expNonPositive(FloatVector.fromArray(S, x, i, tail).sub(max));
+            e.intoArray(x, i, tail);
+            sum = sum.add(e.blend(0f, tail.not()));
+        }
+        float inv = 1f / sumLanes(sum);
         for (i = 0; i < upper; i += L) {
             FloatVector.fromArray(S, x, i).mul(inv).intoArray(x, i);
         }
-        for (; i < n; i++) {
-            x[i] *= inv;
+        if (i < n) {
+            FloatVector.fromArray(S, x, i, tail).mul(inv).intoArray(x, i, tail);
         }
+    }
+
+    /**
+     * {@code e^x} for {@code x <= 0} on a vector, within about 2 ulp (the Cephes {@code expf} scheme,
+     * as ggml uses): {@code x = k·ln2 + r} with {@code k} rounded to nearest and {@code ln2} split in two
+     * for an exact-enough {@code r}, a degree-6 polynomial for {@code e^r}, and {@code 2^k} built in the
+     * exponent bits. {@code x} below {@code -87.3} is clamped there (the result, about 1e-38, is
+     * negligible next to the softmax's largest term, 1).
+     *
+     * <p>Only exactly rounded operations (add, multiply, FMA, an exact float-to-int conversion, shifts)
+     * are used, so a lane's result is the same compiled or interpreted, unlike {@code lanewise(EXP)}:
+     * part of batch invariance. And it is one vector pass instead of a {@code Math.exp} call per score.
+     */
+    static FloatVector expNonPositive(FloatVector x) {
+        x = x.max(-87.33654f);
+        // Round x·log2(e) to the nearest integer: adding 1.5·2^23 pushes the fraction out of the float.
+        FloatVector k = x.mul(1.44269504088896341f).add(12582912f).sub(12582912f);
+        FloatVector r = k.fma(FloatVector.broadcast(S, -0.693359375f), x).add(k.mul(2.12194440e-4f));
+        FloatVector p = FloatVector.broadcast(S, 1.9875691500e-4f)
+                .fma(r, FloatVector.broadcast(S, 1.3981999507e-3f))
+                .fma(r, FloatVector.broadcast(S, 8.3334519073e-3f))
+                .fma(r, FloatVector.broadcast(S, 4.1665795894e-2f))
+                .fma(r, FloatVector.broadcast(S, 1.6666665459e-1f))
+                .fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        IntVector bits = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return y.mul(bits.reinterpretAsFloats());
     }
 }
