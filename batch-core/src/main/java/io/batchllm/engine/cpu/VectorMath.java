@@ -270,7 +270,8 @@ final class VectorMath {
     }
 
     /**
-     * {@code e^x} for {@code x <= 0} on a vector, within about 2 ulp (the Cephes {@code expf} scheme,
+     * {@code e^x} for {@code x <= 0} on a vector, relative error below 2e-6, largest far from 0 where the
+     * terms barely count (the Cephes {@code expf} scheme,
      * as ggml uses): {@code x = k·ln2 + r} with {@code k} rounded to nearest and {@code ln2} split in two
      * for an exact-enough {@code r}, a degree-6 polynomial for {@code e^r}, and {@code 2^k} built in the
      * exponent bits. {@code x} below {@code -87.3} is clamped there (the result, about 1e-38, is
