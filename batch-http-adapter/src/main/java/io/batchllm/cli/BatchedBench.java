@@ -17,8 +17,10 @@ import java.util.SplittableRandom;
  *
  * <p>The decode steps feed the next seeded random token, not the argmax of the logits: the work per
  * step is the same either way (the executor computes every sequence's logits), and random tokens keep
- * the measurement independent of what a random-weight model happens to predict. A warm-up round with
- * short prompts runs first for every B, so the JIT has compiled the kernels before anything is timed.
+ * the measurement independent of what a random-weight model happens to predict. A warm-up round runs
+ * first for every B, with the measured prompt length and up to {@link #WARMUP_GEN_TOKENS} decode steps:
+ * a short warm-up left the softmax and attention kernels interpreted for the first timed phase of a
+ * small model (15M at B = 1 measured half its real speed).
  *
  * <p>Each sequence gets its own {@link #BLOCK_SIZE}-position KV blocks (no sharing: the prompts are
  * random), and the cache is allocated for B such sequences before each parallel count.
@@ -26,9 +28,8 @@ import java.util.SplittableRandom;
  * <p>Not thread safe; it drives the executor from the calling thread.
  */
 final class BatchedBench {
-    /** Prompt and generation length of each warm-up round. */
-    static final int WARMUP_PROMPT_TOKENS = 8;
-    static final int WARMUP_GEN_TOKENS = 4;
+    /** Decode steps of each warm-up round, at most (its prompt is the measured length). */
+    static final int WARMUP_GEN_TOKENS = 32;
     /** KV block size: the engine's usual 16 positions. */
     static final int BLOCK_SIZE = 16;
 
@@ -60,7 +61,7 @@ final class BatchedBench {
     Result measure(int parallel, int promptTokens, int genTokens, int repetitions) {
         int blocksPerSequence = KvLayout.blocksFor(promptTokens + genTokens, BLOCK_SIZE);
         executor.allocateKvCache(new KvLayout(BLOCK_SIZE, parallel * blocksPerSequence));
-        round(parallel, WARMUP_PROMPT_TOKENS, WARMUP_GEN_TOKENS);
+        round(parallel, promptTokens, Math.min(genTokens, WARMUP_GEN_TOKENS));
         double[] prompt = new double[repetitions];
         double[] decode = new double[repetitions];
         for (int r = 0; r < repetitions; r++) {
