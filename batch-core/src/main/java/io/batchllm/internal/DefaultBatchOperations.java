@@ -10,9 +10,7 @@ import io.batchllm.FilePurpose;
 import io.batchllm.InvalidRequestException;
 import io.batchllm.NotFoundException;
 import io.batchllm.Page;
-import io.batchllm.RateLimitExceededException;
 import io.batchllm.RequestCounts;
-import io.batchllm.ratelimit.RateLimitDecision;
 import io.batchllm.store.BatchRecord;
 import io.batchllm.store.FileRecord;
 import java.time.Duration;
@@ -63,11 +61,7 @@ final class DefaultBatchOperations implements BatchOperations {
                     + input.file().purpose().wire() + "'; a batch needs a file uploaded with purpose 'batch'.");
         }
         String caller = tenant != null ? tenant : ServiceRuntime.caller(r.callerKey());
-        RateLimitDecision d = rt.settings().batchRateLimiter().tryAcquire(caller, 1);
-        if (!d.allowed()) {
-            throw new RateLimitExceededException("Rate limit reached for batch creation by '" + caller + "': limit "
-                    + d.limit() + ". Try again in " + Math.max(1, d.resetAfter().toSeconds()) + "s.", d);
-        }
+        rt.acquire(rt.settings().batchRateLimiter(), caller, "batch creation");
         long now = rt.nowSeconds();
         Batch b = new Batch(Ids.batch(), endpoint, null, r.inputFileId(), r.completionWindow(), BatchStatus.VALIDATING,
                 null, null, now, null, now + WINDOW_24H_SECONDS, null, null, null, null, null, null,

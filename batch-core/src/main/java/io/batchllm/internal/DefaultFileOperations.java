@@ -9,8 +9,6 @@ import io.batchllm.FileUpload;
 import io.batchllm.InvalidRequestException;
 import io.batchllm.NotFoundException;
 import io.batchllm.Page;
-import io.batchllm.RateLimitExceededException;
-import io.batchllm.ratelimit.RateLimitDecision;
 import io.batchllm.store.FileRecord;
 import io.batchllm.store.JobStore;
 import java.io.IOException;
@@ -53,11 +51,7 @@ final class DefaultFileOperations implements FileOperations {
         }
         // A tenant's upload is owned by the tenant, whatever caller key it names.
         String caller = tenant != null ? tenant : ServiceRuntime.caller(upload.callerKey());
-        RateLimitDecision d = rt.settings().uploadRateLimiter().tryAcquire(caller, 1);
-        if (!d.allowed()) {
-            throw new RateLimitExceededException("Rate limit reached for file uploads by '" + caller + "': limit "
-                    + d.limit() + ". Try again in " + Math.max(1, d.resetAfter().toSeconds()) + "s.", d);
-        }
+        rt.acquire(rt.settings().uploadRateLimiter(), caller, "file uploads");
         long cap = purpose == FilePurpose.BATCH ? rt.settings().maxBatchFileBytes() : rt.settings().maxFileBytes();
         String id = Ids.file();
         long bytes;

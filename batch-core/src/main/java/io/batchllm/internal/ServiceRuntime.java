@@ -4,7 +4,10 @@ import io.batchllm.BatchOperations;
 import io.batchllm.BatchStatus;
 import io.batchllm.FileOperations;
 import io.batchllm.Page;
+import io.batchllm.RateLimitExceededException;
 import io.batchllm.ServiceClosedException;
+import io.batchllm.ratelimit.RateLimitDecision;
+import io.batchllm.ratelimit.RateLimiter;
 import io.batchllm.spi.InferenceBackend;
 import io.batchllm.store.BatchRecord;
 import io.batchllm.store.JobStore;
@@ -156,6 +159,15 @@ public final class ServiceRuntime implements AutoCloseable {
     void ensureOpen() {
         if (closed) {
             throw new ServiceClosedException();
+        }
+    }
+
+    /** Takes one unit of {@code caller}'s allowance for {@code what}, or throws a 429 saying when to retry. */
+    void acquire(RateLimiter limiter, String caller, String what) {
+        RateLimitDecision d = limiter.tryAcquire(caller, 1);
+        if (!d.allowed()) {
+            throw new RateLimitExceededException("Rate limit reached for " + what + " by '" + caller
+                    + "': limit " + d.limit() + ". Try again in " + Math.max(1, d.resetAfter().toSeconds()) + "s.", d);
         }
     }
 
