@@ -253,6 +253,12 @@ class LocalEngineTest {
         assertEquals(400, oneOver.statusCode());
         assertTrue(oneOver.body().contains("you requested " + (storiesContext + 1) + " tokens (5 in the prompt, "
                 + (storiesContext - 4) + " in the completion)"), oneOver.body());
+
+        // the largest max_tokens there is: the sum in the message must not overflow
+        InferenceResult largest = submit(COMPLETIONS, Bodies.greedy(STORIES, "Once upon a time", Integer.MAX_VALUE));
+        assertEquals(400, largest.statusCode());
+        assertTrue(largest.body().contains("you requested 2147483652 tokens (5 in the prompt, 2147483647 in the"
+                + " completion)"), largest.body());
     }
 
     @Test

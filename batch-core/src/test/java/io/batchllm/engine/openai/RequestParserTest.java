@@ -316,4 +316,11 @@ class RequestParserTest {
         assertTrue(e.getMessage().contains("maximum context length is 4096 tokens"), e.getMessage());
         assertTrue(e.getMessage().contains("you requested 4200 tokens"), e.getMessage());
     }
+
+    @Test
+    void theLargestMaxTokensIsCountedWithoutOverflowInTheContextLengthMessage() {
+        RequestException e = RequestException.contextLengthExceeded("prompt", 2048, 27, Integer.MAX_VALUE);
+        assertTrue(e.getMessage().contains("you requested 2147483674 tokens (27 in the prompt, 2147483647 in the"
+                + " completion)"), e.getMessage());
+    }
 }
