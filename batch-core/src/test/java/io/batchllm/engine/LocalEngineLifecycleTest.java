@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.batchllm.engine.cpu.CpuExecutor;
 import io.batchllm.engine.gguf.GgufFile;
+import io.batchllm.engine.model.DeviceDefaults;
 import io.batchllm.engine.model.DeviceExecutor;
 import io.batchllm.engine.model.KvLayout;
 import io.batchllm.engine.model.ModelConfig;
-import io.batchllm.engine.model.SequenceStep;
-import io.batchllm.engine.model.StepInput;
-import io.batchllm.engine.model.StepOutput;
+import io.batchllm.engine.model.StepHandle;
+import io.batchllm.engine.model.StepPlan;
 import io.batchllm.engine.openai.Endpoint;
 import io.batchllm.engine.tokenizer.Tokenizer;
 import io.batchllm.spi.InferenceResult;
@@ -112,13 +112,13 @@ class LocalEngineLifecycleTest {
         }
 
         @Override
-        public long defaultKvCacheBytes() {
-            return delegate.defaultKvCacheBytes();
+        public DeviceDefaults defaults() {
+            return delegate.defaults();
         }
 
         @Override
-        public void allocateKvCache(KvLayout layout) {
-            delegate.allocateKvCache(layout);
+        public void allocateKvCache(KvLayout layout, int slots) {
+            delegate.allocateKvCache(layout, slots);
         }
 
         @Override
@@ -127,7 +127,12 @@ class LocalEngineLifecycleTest {
         }
 
         @Override
-        public StepOutput step(StepInput input) {
+        public int slots() {
+            return delegate.slots();
+        }
+
+        @Override
+        public StepHandle submit(StepPlan plan) {
             if (hold) {
                 hold = false;
                 stepEntered.countDown();
@@ -137,14 +142,14 @@ class LocalEngineLifecycleTest {
                     Thread.currentThread().interrupt();
                 }
             }
-            for (SequenceStep s : input.sequences()) {
-                for (int t : s.tokens()) {
-                    if (t == POISON) {
+            for (int e = 0; e < plan.entryCount(); e++) {
+                for (int t = 0; !plan.isFeedback(e) && t < plan.tokenCount(e); t++) {
+                    if (plan.token(e, t) == POISON) {
                         throw new IllegalStateException("device fault for the test");
                     }
                 }
             }
-            return delegate.step(input);
+            return delegate.submit(plan);
         }
 
         @Override
