@@ -1,9 +1,6 @@
 package io.batchllm.engine;
 
-import io.batchllm.engine.model.DeviceDefaults;
 import io.batchllm.engine.model.DeviceExecutor;
-import io.batchllm.engine.model.KvLayout;
-import io.batchllm.engine.model.ModelConfig;
 import io.batchllm.engine.model.StepHandle;
 import io.batchllm.engine.model.StepPlan;
 import io.batchllm.engine.model.StepResult;
@@ -16,44 +13,13 @@ import java.util.ArrayDeque;
  * one's samples, feeding them back blind, as it must with a device that is still running. Used by the
  * engine thread alone, like any executor.
  */
-final class DeferredExecutor implements DeviceExecutor {
-    private final DeviceExecutor delegate;
+final class DeferredExecutor extends ForwardingExecutor {
     private final ArrayDeque<Deferred> queued = new ArrayDeque<>();
     /** Steps that were still queued when the engine planned a newer one: proof that it planned ahead. */
     int plannedAhead;
 
     DeferredExecutor(DeviceExecutor delegate) {
-        this.delegate = delegate;
-    }
-
-    @Override
-    public ModelConfig config() {
-        return delegate.config();
-    }
-
-    @Override
-    public DeviceDefaults defaults() {
-        return delegate.defaults();
-    }
-
-    @Override
-    public long kvBytesPerToken() {
-        return delegate.kvBytesPerToken();
-    }
-
-    @Override
-    public void allocateKvCache(KvLayout layout, int slots) {
-        delegate.allocateKvCache(layout, slots);
-    }
-
-    @Override
-    public KvLayout kvLayout() {
-        return delegate.kvLayout();
-    }
-
-    @Override
-    public int slots() {
-        return delegate.slots();
+        super(delegate);
     }
 
     @Override
@@ -64,11 +30,6 @@ final class DeferredExecutor implements DeviceExecutor {
         Deferred step = new Deferred(copy(plan));
         queued.add(step);
         return step;
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
     }
 
     private void runThrough(Deferred last) {

@@ -7,10 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.batchllm.engine.cpu.CpuExecutor;
 import io.batchllm.engine.gguf.GgufFile;
-import io.batchllm.engine.model.DeviceDefaults;
-import io.batchllm.engine.model.DeviceExecutor;
-import io.batchllm.engine.model.KvLayout;
-import io.batchllm.engine.model.ModelConfig;
 import io.batchllm.engine.model.StepHandle;
 import io.batchllm.engine.model.StepPlan;
 import io.batchllm.engine.openai.Endpoint;
@@ -86,49 +82,18 @@ class LocalEngineLifecycleTest {
      * A CPU executor that fails steps holding {@link #POISON}, can hold a step until released, and
      * records closing.
      */
-    private static final class GuardedExecutor implements DeviceExecutor {
-        private final CpuExecutor delegate;
+    private static final class GuardedExecutor extends ForwardingExecutor {
         final CountDownLatch stepEntered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         private volatile boolean hold;
         volatile boolean closed;
 
         GuardedExecutor(CpuExecutor delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         void holdNextStep() {
             hold = true;
-        }
-
-        @Override
-        public ModelConfig config() {
-            return delegate.config();
-        }
-
-        @Override
-        public long kvBytesPerToken() {
-            return delegate.kvBytesPerToken();
-        }
-
-        @Override
-        public DeviceDefaults defaults() {
-            return delegate.defaults();
-        }
-
-        @Override
-        public void allocateKvCache(KvLayout layout, int slots) {
-            delegate.allocateKvCache(layout, slots);
-        }
-
-        @Override
-        public KvLayout kvLayout() {
-            return delegate.kvLayout();
-        }
-
-        @Override
-        public int slots() {
-            return delegate.slots();
         }
 
         @Override
