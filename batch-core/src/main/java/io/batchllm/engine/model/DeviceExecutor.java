@@ -35,7 +35,10 @@ package io.batchllm.engine.model;
  *       the order and with the random numbers {@link io.batchllm.engine.sampling.Sampler} documents:
  *       generated token {@code i} of a choice draws {@link io.batchllm.engine.sampling.SplitMix64#uniform}
  *       {@code (streamSeed(seed, choice), i)}, so results do not depend on the device or the batch.
- *       Stop strings, end tokens and detokenization are the engine's.</li>
+ *       Stop strings, end tokens and detokenization are the engine's. A sample that fails (a NaN in
+ *       the logits) is reported for its entry ({@link StepResult#failure}) without failing the step;
+ *       a later feedback entry of that slot, planned before the failure was known, may run any valid
+ *       token, since the engine discards the slot's results.</li>
  *   <li>Batching is invisible in the results: a sequence gets the same tokens and logprobs, bit for
  *       bit, whether it runs alone or with others, in one prefill or in chunks, whichever blocks and
  *       slot hold it, and after a preemption and restart.</li>
