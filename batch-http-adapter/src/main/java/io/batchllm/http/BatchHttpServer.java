@@ -135,9 +135,9 @@ public final class BatchHttpServer implements AutoCloseable {
         }
 
         /**
-         * Where an upload whose {@code file} part comes before its {@code purpose} is held on disk until
-         * the purpose is known (the SDKs send the file first). Default: the system temporary directory.
-         * Such files are deleted when the request ends.
+         * Where the form parser spools an upload's {@code file} part (and any over-long field) until
+         * the whole form has been read and checked. Default: the system temporary directory. Spooled
+         * parts are deleted when the request ends.
          */
         public Builder spoolDirectory(Path dir) {
             this.spoolDirectory = Objects.requireNonNull(dir, "spoolDirectory");

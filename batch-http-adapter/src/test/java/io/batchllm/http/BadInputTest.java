@@ -86,6 +86,7 @@ class BadInputTest {
     }
 
     private static final String END = "--" + B + "--\r\n";
+    private static final String ANCHOR = part("name=\"expires_after[anchor]\"", "created_at");
 
     private static Row upload(String name, String body, int status, String param) {
         return new Row(name, "POST", "/v1/files", MP, bytes(body), status, param);
@@ -114,18 +115,30 @@ class BadInputTest {
                 upload("batch file not .jsonl", file("a.csv", LINE) + purpose("batch") + END, 400, "file"),
                 upload("two file parts", file("a.jsonl", LINE) + file("b.jsonl", LINE) + purpose("batch") + END, 400,
                         "file"),
-                upload("expiry not a number", file("a.jsonl", LINE) + purpose("batch")
+                upload("expiry not a number", file("a.jsonl", LINE) + purpose("batch") + ANCHOR
                         + part("name=\"expires_after[seconds]\"", "soon") + END, 400, "expires_after[seconds]"),
-                upload("expiry out of range", file("a.jsonl", LINE) + purpose("batch")
+                upload("expiry out of range", file("a.jsonl", LINE) + purpose("batch") + ANCHOR
                         + part("name=\"expires_after[seconds]\"", "60") + END, 400, "expires_after[seconds]"),
-                upload("expiry after a streamed file", purpose("batch") + file("a.jsonl", LINE)
-                        + part("name=\"expires_after[seconds]\"", "7200") + END, 400, "expires_after[seconds]"),
+                upload("expiry seconds without its anchor", purpose("batch") + file("a.jsonl", LINE)
+                        + part("name=\"expires_after[seconds]\"", "7200") + END, 400, "expires_after[anchor]"),
+                upload("expiry anchor without its seconds", purpose("batch") + file("a.jsonl", LINE)
+                        + part("name=\"expires_after[anchor]\"", "created_at") + END, 400, "expires_after[seconds]"),
+                upload("two purpose parts", purpose("batch") + file("a.jsonl", LINE) + purpose("batch") + END, 400,
+                        "purpose"),
+                upload("an unknown form field", file("a.jsonl", LINE) + purpose("batch")
+                        + part("name=\"purpose_extra\"", "x") + END, 400, "purpose_extra"),
+                upload("too many parts", file("a.jsonl", LINE) + purpose("batch")
+                        + part("name=\"x\"", "1").repeat(40) + END, 400, "file"),
+                upload("part headers too long", part("name=\"file\"; filename=\"a.jsonl\"\r\nX-Pad: "
+                        + "p".repeat(10_000), LINE) + purpose("batch") + END, 400, "file"),
+                upload("filename over 1024 characters", file("a".repeat(1100) + ".jsonl", LINE) + purpose("batch")
+                        + END, 400, "file"),
                 upload("bad anchor", purpose("batch") + part("name=\"expires_after[anchor]\"", "now")
                         + file("a.jsonl", LINE) + END, 400, "expires_after[anchor]"),
                 upload("field too long", part("name=\"purpose\"", "b".repeat(2000)) + END, 400, "purpose"),
                 upload("upload over the body cap, file first", file("a.jsonl", "x".repeat((int) MAX_UPLOAD))
                         + purpose("batch") + END, 413, "file"),
-                upload("upload over the body cap, streamed", purpose("batch") + file("a.jsonl",
+                upload("upload over the body cap, purpose first", purpose("batch") + file("a.jsonl",
                         "x".repeat((int) MAX_UPLOAD)) + END, 413, "file"),
                 batch("batch as form", ok, 400, "Content-Type").withContentType("text/plain", 400, "Content-Type"),
                 batch("invalid JSON", "{\"input_file_id\":", 400, "body"),

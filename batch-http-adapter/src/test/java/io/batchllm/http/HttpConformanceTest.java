@@ -10,12 +10,19 @@ import io.batchllm.http.auth.AuthenticationException;
 import io.batchllm.http.auth.Principal;
 import io.batchllm.http.auth.Role;
 import io.batchllm.ratelimit.RateLimitDecision;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -88,6 +95,61 @@ class HttpConformanceTest {
             try (var spool = java.nio.file.Files.list(dir.resolve("tmp"))) {
                 assertEquals(List.of(), spool.toList(), "spooled uploads are deleted");
             }
+        }
+    }
+
+    @Test
+    void theCurlExampleOrderPurposeFileThenExpiryIsAccepted() throws Exception {
+        try (TestServer s = new TestServer(dir)) {
+            String b = "curl-order";
+            HttpResponse<String> r = s.send(s.request("/v1/files")
+                    .header("Content-Type", "multipart/form-data; boundary=" + b)
+                    .POST(form(b, field("purpose", "batch"), filePart("in.jsonl", LINE),
+                            field("expires_after[anchor]", "created_at"), field("expires_after[seconds]", "3600"))));
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode f = json(r);
+            assertEquals(f.get("created_at").asLong() + 3600, f.get("expires_at").asLong());
+            assertEquals(200, s.send(s.request("/v1/files/" + f.get("id").asText())).statusCode());
+        }
+    }
+
+    /**
+     * The upload is answered only once its body has ended, and what was answered stays stored: the
+     * server once answered at the closing boundary, then failed on the unread epilogue and deleted
+     * the file it had just reported.
+     */
+    @Test
+    void anUploadIsAnsweredOnlyAfterItsWholeBodyAndStaysStored() throws Exception {
+        try (TestServer s = new TestServer(dir); Socket socket = new Socket("127.0.0.1", s.server.port())) {
+            String b = "epilogue";
+            String form = "--" + b + "\r\n" + filePart("in.jsonl", LINE) + "\r\n--" + b + "\r\n"
+                    + field("purpose", "batch") + "\r\n--" + b + "--";
+            String epilogue = "\r\n";
+            byte[] body = form.getBytes(StandardCharsets.UTF_8);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/files HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    + "Content-Type: multipart/form-data; boundary=" + b
+                    + "\r\nContent-Length: " + (body.length + epilogue.length()) + "\r\n\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            out.write(body);
+            out.flush();
+            InputStream in = socket.getInputStream();
+            socket.setSoTimeout(500);
+            boolean answeredEarly;
+            try {
+                answeredEarly = in.read() >= 0;
+            } catch (SocketTimeoutException expected) {
+                answeredEarly = false;
+            }
+            out.write(epilogue.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            socket.setSoTimeout(30_000);
+            String response = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+            Matcher id = Pattern.compile("\"id\":\"(file-[^\"]+)\"").matcher(response);
+            assertTrue(id.find(), response);
+            assertFalse(answeredEarly, "answered before the body ended: " + response);
+            assertEquals(200, s.send(s.request("/v1/files/" + id.group(1))).statusCode(), "the file answered 200 "
+                    + "is still stored");
         }
     }
 
