@@ -67,8 +67,12 @@ final class ApiHandler extends Handler.Abstract {
         } catch (BatchException e) {
             ex.error(e);
         } catch (UncheckedIOException e) {
-            if (e.getCause() instanceof EofException) {
-                // The client went away mid-request; nobody is left to answer.
+            BatchException body = BodyFailures.of(e);
+            if (body != null) {
+                log.debug("{} {}: the request body could not be read: {}", method, path, e.getMessage());
+                ex.error(body);
+            } else if (e.getCause() instanceof EofException) {
+                // The client went away while we answered; nobody is left to tell.
                 log.debug("{} {}: client disconnected", method, path);
                 ex.fail(e.getCause());
             } else {

@@ -38,12 +38,13 @@ final class BodyFailures {
                         + "arrived too slowly (below the server's minimum data rate) or stopped arriving; send it "
                         + "again, without pauses.");
             }
+            // Before HttpException: Jetty's early EOF is both.
+            if (c instanceof EOFException) {
+                return incomplete();
+            }
             if (c instanceof HttpException h && h.getCode() >= 400 && h.getCode() < 500) {
                 return new BatchException(h.getCode(), "invalid_request_error", "malformed_body", null, "The request "
                         + "body is malformed: " + h.getReason() + ".");
-            }
-            if (c instanceof EOFException) {
-                return incomplete();
             }
         }
         return incomplete();
