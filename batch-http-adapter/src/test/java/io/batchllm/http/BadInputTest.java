@@ -191,18 +191,34 @@ class BadInputTest {
         assertEquals(List.of(), server.service.batches().list().data(), "no batch was created");
     }
 
-    @org.junit.jupiter.api.Test
-    void headersOverTheLimitAre431WithTheEnvelope() throws IOException {
+    /** Requests Jetty refuses itself, before any route runs, with any method. */
+    static Stream<org.junit.jupiter.params.provider.Arguments> malformedRequests() {
+        return Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("DELETE /v1/files/x HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Length: abc\r\n\r\n", 400),
+                org.junit.jupiter.params.provider.Arguments.of("PUT /v1/files HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
+                org.junit.jupiter.params.provider.Arguments.of("OPTIONS /v1/files HTTP/1.1\r\n\r\n", 400),
+                org.junit.jupiter.params.provider.Arguments.of("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 426),
+                org.junit.jupiter.params.provider.Arguments.of("GET /v1/files HTTP/1.1\r\nHost: x\r\nX-Big: "
+                        + "a".repeat(40_000) + "\r\n\r\n", 431));
+    }
+
+    @ParameterizedTest
+    @MethodSource("malformedRequests")
+    void jettysOwnRefusalsCarryTheEnvelopeAndARequestId(String request, int status) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
-            out.write(bytes("GET /v1/files HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(40_000) + "\r\n\r\n"));
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            InputStream in = socket.getInputStream();
-            String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(response.startsWith("HTTP/1.1 431"), response);
-            assertTrue(response.contains("\"error\":{\"message\""), response);
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(response.startsWith("HTTP/1.1 " + status + " "), response);
             assertTrue(response.toLowerCase().contains("x-request-id: req_"), response);
+            assertTrue(response.toLowerCase().contains("content-type: application/json"), response);
+            JsonNode error = JSON.readTree(response.substring(response.indexOf("\r\n\r\n") + 4)).get("error");
+            assertEquals("http_" + status, error.get("code").asText(), response);
+            assertTrue(error.has("param") && error.has("type") && !error.get("message").asText().isBlank(), response);
         }
     }
 
