@@ -203,6 +203,24 @@ class HttpConformanceTest {
         }
     }
 
+    @Test
+    void unknownMethodsShareOneMetricLabelInsteadOfAddingSeries() throws Exception {
+        try (TestServer s = new TestServer(dir)) {
+            for (int i = 0; i < 30; i++) {
+                assertEquals(405, s.send(s.request("/v1/files").method("BREW" + i,
+                        HttpRequest.BodyPublishers.noBody())).statusCode());
+            }
+            assertEquals(200, s.send(s.request("/v1/files")).statusCode());
+            Set<String> methods = new TreeSet<>();
+            Matcher m = Pattern.compile("http_server_requests_seconds_count\\{[^}]*method=\"([^\"]*)\"")
+                    .matcher(s.send(s.request("/metrics")).body());
+            while (m.find()) {
+                methods.add(m.group(1));
+            }
+            assertEquals(Set.of("GET", "other"), methods);
+        }
+    }
+
     /** Keys of the form {@code tenant:role}; anything else is refused. */
     private static Principal principal(String header) {
         if (header == null || !header.startsWith("Bearer ") || !header.contains(":")) {

@@ -5,6 +5,7 @@ import io.batchllm.http.auth.AuthenticationException;
 import io.batchllm.http.auth.Principal;
 import io.micrometer.core.instrument.Timer;
 import java.io.UncheckedIOException;
+import java.util.Set;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.server.Handler;
@@ -22,6 +23,10 @@ import org.slf4j.MDC;
  */
 final class ApiHandler extends Handler.Abstract {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
+
+    /** The methods of RFC 9110 (and PATCH), the only ones that get their own metric label. */
+    private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS",
+            "TRACE", "PATCH");
 
     private final ServerAssembly.Settings settings;
     private final Routes routes;
@@ -84,13 +89,21 @@ final class ApiHandler extends Handler.Abstract {
             MDC.remove("request_id");
             Timer.builder("http.server.requests")
                     .description("HTTP requests by route pattern, method and status")
-                    .tag("method", method)
+                    .tag("method", methodTag(method))
                     .tag("route", route)
                     .tag("status", Integer.toString(response.getStatus()))
                     .register(settings.service().meterRegistry())
                     .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
         return true;
+    }
+
+    /**
+     * The method as a metric label: any client may send any token as a method, and each distinct
+     * label value is a series kept for the life of the process, so unknown ones share one value.
+     */
+    static String methodTag(String method) {
+        return METHODS.contains(method) ? method : "other";
     }
 
     private Principal authenticate(String header) {
