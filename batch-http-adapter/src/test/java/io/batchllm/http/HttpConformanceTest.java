@@ -221,6 +221,38 @@ class HttpConformanceTest {
         }
     }
 
+    @Test
+    void healthReadyAndMetricsAreNeverRateLimited() throws Exception {
+        RequestLimiter refuseEveryone = (p, address, tokens) -> new RequestLimiter.Decision(false,
+                new RateLimitDecision(false, 1, 0, Duration.ofMinutes(1)), null, tokens);
+        try (TestServer s = new TestServer(dir, b -> b.authenticator(io.batchllm.http.auth.Authenticator.none())
+                .requestLimiter(refuseEveryone))) {
+            for (int i = 0; i < 5; i++) {
+                for (String path : List.of("/health", "/ready", "/metrics")) {
+                    assertEquals(200, s.send(s.request(path)).statusCode(), path);
+                }
+            }
+            assertEnvelope(s.send(s.request("/v1/files")), 429, null);
+        }
+    }
+
+    @Test
+    void failedAuthenticationsAreRateLimitedPerClientAddress() throws Exception {
+        KeyedRequestLimiter limiter = KeyedRequestLimiter.perMinute(5, 1_000, new MutableClock(Instant.EPOCH));
+        try (TestServer s = new TestServer(dir, b -> b.authenticator(HttpConformanceTest::principal)
+                .requestLimiter(limiter))) {
+            for (int i = 0; i < 5; i++) {
+                assertEnvelope(s.send(s.request("/v1/files").header("Authorization", "Bearer guess-" + i)), 401, null);
+            }
+            HttpResponse<String> throttled = s.send(s.request("/v1/files").header("Authorization", "Bearer guess-5"));
+            assertEnvelope(throttled, 429, null);
+            assertEquals("rate_limit_exceeded", json(throttled).at("/error/code").asText());
+            assertTrue(Long.parseLong(throttled.headers().firstValue("retry-after").orElseThrow()) >= 1);
+            assertEquals(200, s.send(s.request("/v1/files").header("Authorization", "Bearer acme:MEMBER"))
+                    .statusCode(), "a valid key counts against its own allowance, not the address's");
+        }
+    }
+
     /** Keys of the form {@code tenant:role}; anything else is refused. */
     private static Principal principal(String header) {
         if (header == null || !header.startsWith("Bearer ") || !header.contains(":")) {

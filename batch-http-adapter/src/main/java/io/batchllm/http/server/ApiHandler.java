@@ -18,8 +18,9 @@ import org.slf4j.MDC;
 
 /**
  * Every request: a request id (C7), routing (404/405), authentication (401), role check (403), the
- * request limiter (429), the route, and one error envelope for whatever goes wrong (C4). A blocking
- * handler: Jetty runs it on a virtual thread.
+ * request limiter on {@code /v1} routes and on failed authentications (429; {@code /health},
+ * {@code /ready} and {@code /metrics} are never limited), the route, and one error envelope for
+ * whatever goes wrong (C4). A blocking handler: Jetty runs it on a virtual thread.
  */
 final class ApiHandler extends Handler.Abstract {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
@@ -54,16 +55,16 @@ final class ApiHandler extends Handler.Abstract {
             Routes.Match m = routes.match(method, path);
             route = m.route().name();
             if (m.route().authenticated()) {
-                Principal p = authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION));
+                Principal p = authenticate(ex, request.getHeaders().get(HttpHeader.AUTHORIZATION));
                 if (m.route().writes() && !p.role().canWrite()) {
                     throw new BatchException(403, "invalid_request_error", "permission_denied", null, "The key of '"
                             + p.id() + "' has role " + p.role().name().toLowerCase() + ", which may only read. Use a "
                             + "member or admin key to " + method + " " + path + ".");
                 }
                 ex.principal(p);
-            }
-            if (!m.route().limitsItself()) {
-                ex.checkLimit(0);
+                if (!m.route().limitsItself()) {
+                    ex.checkLimit(0);
+                }
             }
             m.route().action().handle(ex, m.id());
         } catch (Routes.MethodNotAllowed e) {
@@ -106,7 +107,12 @@ final class ApiHandler extends Handler.Abstract {
         return METHODS.contains(method) ? method : "other";
     }
 
-    private Principal authenticate(String header) {
+    /**
+     * The caller of a {@code /v1} route. A failed authentication counts against the client address's
+     * request limit, so that guessing keys is throttled (429 with {@code retry-after}) like any other
+     * flood.
+     */
+    private Principal authenticate(Exchange ex, String header) {
         try {
             Principal p = settings.authenticator().authenticate(header);
             if (p == null) {
@@ -114,6 +120,7 @@ final class ApiHandler extends Handler.Abstract {
             }
             return p;
         } catch (AuthenticationException e) {
+            ex.checkLimit(0);
             throw new BatchException(401, "invalid_request_error", "invalid_api_key", null, e.getMessage()
                     + ". Send 'Authorization: Bearer <key>'.");
         }
