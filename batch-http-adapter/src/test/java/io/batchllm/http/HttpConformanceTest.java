@@ -253,6 +253,39 @@ class HttpConformanceTest {
         }
     }
 
+    @Test
+    void aFailingJobStoreIsAGeneric500AndAnHonest503WithoutSqlOrDriverText() throws Exception {
+        try (TestServer s = new TestServer(dir)) {
+            String id = json(s.send(upload(s, null, "first", LINE))).get("id").asText();
+            // Every query on these tables now fails in the driver, with the SQL in its message.
+            renameTables(s, "", "_gone");
+            HttpResponse<String> get = s.send(s.request("/v1/files/" + id));
+            assertEnvelope(get, 500, null);
+            assertEquals("store_error", json(get).at("/error/code").asText());
+            String requestId = get.headers().firstValue("x-request-id").orElseThrow();
+            assertTrue(json(get).at("/error/message").asText().contains(requestId), get.body());
+            HttpResponse<String> ready = s.send(s.request("/ready"));
+            assertEnvelope(ready, 503, null);
+            for (HttpResponse<String> r : List.of(get, ready)) {
+                String body = r.body().toLowerCase();
+                for (String leak : List.of("sql", "select", "database", "h2", "jdbc", "exception")) {
+                    assertFalse(body.contains(leak), "'" + leak + "' in " + r.body());
+                }
+            }
+            renameTables(s, "_gone", "");
+            assertEquals(200, s.send(s.request("/v1/files/" + id)).statusCode(), "the store answers again");
+        }
+    }
+
+    private static void renameTables(TestServer s, String from, String to) throws Exception {
+        try (var c = ((io.batchllm.store.JdbcJobStore) s.service.jobStore()).dataSource().getConnection();
+             var st = c.createStatement()) {
+            for (String table : List.of("files", "batches")) {
+                st.execute("ALTER TABLE " + table + from + " RENAME TO " + table + to);
+            }
+        }
+    }
+
     /** Keys of the form {@code tenant:role}; anything else is refused. */
     private static Principal principal(String header) {
         if (header == null || !header.startsWith("Bearer ") || !header.contains(":")) {

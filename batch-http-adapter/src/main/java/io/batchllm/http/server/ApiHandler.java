@@ -3,6 +3,7 @@ package io.batchllm.http.server;
 import io.batchllm.BatchException;
 import io.batchllm.http.auth.AuthenticationException;
 import io.batchllm.http.auth.Principal;
+import io.batchllm.store.StoreException;
 import io.micrometer.core.instrument.Timer;
 import java.io.UncheckedIOException;
 import java.util.Set;
@@ -70,6 +71,11 @@ final class ApiHandler extends Handler.Abstract {
         } catch (Routes.MethodNotAllowed e) {
             response.getHeaders().put(HttpHeader.ALLOW, String.join(", ", e.allowed));
             ex.error(e);
+        } catch (StoreException e) {
+            // The driver's message can hold SQL and schema names: the log gets it, the client does not.
+            log.error("{} {} failed in the job store (request {}): {}", method, path, requestId, e.getMessage(), e);
+            ex.error(new BatchException(500, "server_error", "store_error", null, "The job store failed; the error "
+                    + "is logged under request id " + requestId + "."));
         } catch (BatchException e) {
             ex.error(e);
         } catch (UncheckedIOException e) {
