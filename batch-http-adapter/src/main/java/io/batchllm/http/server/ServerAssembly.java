@@ -62,7 +62,8 @@ public final class ServerAssembly {
                 // A body read below the minimum rate fails with a TimeoutException: a 408 (BodyFailures).
                 new MinimumDataRateHandler(new ApiHandler(s), s.minRequestDataRate(), 0),
                 s.headerTimeout(), connector.getScheduler());
-        connector.addBean(headers);
+        // Unmanaged: it is a Connection.Listener of the connector, while its lifecycle is the handler tree's.
+        connector.addBean(headers, false);
         // GracefulHandler lets requests in progress finish when the server stops.
         server.setHandler(new GracefulHandler(headers));
         server.setErrorHandler(new JsonErrorHandler());
