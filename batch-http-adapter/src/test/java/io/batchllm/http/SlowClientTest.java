@@ -189,7 +189,7 @@ class SlowClientTest {
                     servedPastTheCap = false;
                 }
                 assertTrue(!servedPastTheCap, "a third connection was served with a cap of two");
-                first.close();
+                first.socket.close();
                 third.setSoTimeout((int) TimeUnit.SECONDS.toMillis(DEADLINE_SECONDS));
                 String response = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
                 assertTrue(response.startsWith("HTTP/1.1 200 "), "served once a connection closed: " + response);

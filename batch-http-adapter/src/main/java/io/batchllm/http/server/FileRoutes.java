@@ -4,7 +4,6 @@ import io.batchllm.FileListQuery;
 import io.batchllm.FileObject;
 import io.batchllm.FileOperations;
 import io.batchllm.FilePurpose;
-import io.batchllm.FileUpload;
 import io.batchllm.ListOrder;
 import java.io.IOException;
 import java.io.InputStream;
@@ -55,10 +54,8 @@ final class FileRoutes {
         FileObject stored;
         try (InputStream body = new LimitedInputStream(ex.body(), settings.maxUploadBytes(), UploadForm.FILE);
              UploadForm form = UploadForm.read(contentType, body, settings.spoolDirectory())) {
-            FileUpload upload = form.upload(ex.callerKey());
-            try (InputStream content = upload.content()) {
-                stored = ex.files().upload(upload);
-            }
+            // The service reads and closes the content; closing the form deletes the spooled part.
+            stored = ex.files().upload(form.upload(ex.callerKey()));
         }
         ex.json(200, stored);
     }

@@ -14,11 +14,11 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import org.eclipse.jetty.http.MultiPart;
+import org.eclipse.jetty.http.MultiPartConfig;
 import org.eclipse.jetty.http.MultiPartFormData;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.io.content.InputStreamContentSource;
+import org.eclipse.jetty.util.Attributes;
 
 /**
  * The {@code POST /v1/files} form (F1), read whole with Jetty's {@code MultiPartFormData} parser
@@ -59,22 +59,24 @@ final class UploadForm implements AutoCloseable {
      * @throws InvalidRequestException a malformed form, a missing, repeated, unknown or over-long field
      */
     static UploadForm read(String contentType, InputStream body, Path spool) {
-        MultiPartFormData.Parser parser = new MultiPartFormData.Parser(boundary(contentType));
-        parser.setFilesDirectory(spool);
-        parser.setMaxMemoryFileSize(MAX_FIELD_BYTES);
-        parser.setUseFilesForPartsWithoutFileName(true);
-        parser.setMaxParts(MAX_PARTS);
-        parser.setPartHeadersMaxLength(MAX_PART_HEADER_BYTES);
+        boundary(contentType);
+        MultiPartConfig config = new MultiPartConfig.Builder()
+                .location(spool)
+                .maxMemoryPartSize(MAX_FIELD_BYTES)
+                .useFilesForPartsWithoutFileName(true)
+                .maxParts(MAX_PARTS)
+                .maxHeadersSize(MAX_PART_HEADER_BYTES)
+                // No size limits of the parser's own: the body is capped where it is read (413 naming 'file').
+                .maxSize(-1)
+                .maxPartSize(-1)
+                .build();
         MultiPartFormData.Parts parts;
         try {
             // The source reads the blocking stream on this (virtual) thread, so the parse, and the
-            // parser's writes to the spool file, run here and are done when get() returns.
-            parts = parser.parse(new InputStreamContentSource(body)).get();
-        } catch (ExecutionException | CompletionException e) {
+            // parser's writes to the spool file, run here and are done when getParts returns.
+            parts = MultiPartFormData.getParts(Content.Source.from(body), new Attributes.Mapped(), contentType, config);
+        } catch (CompletionException e) {
             throw failure(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while reading an upload", e);
         }
         UploadForm form = new UploadForm(parts);
         try {
