@@ -117,7 +117,8 @@ public final class LocalEngine implements AutoCloseable, MeterBinder {
                 + "steps of {} tokens", modelName, layout.tokens(), layout.blockCount(), layout.blockSize(),
                 layout.tokens() * executor.kvBytesPerToken() >> 20, limits.prefixSharing() ? "on" : "off",
                 limits.maxSequences(), limits.maxStepTokens());
-        this.loop = new GenerationLoop(modelName, executor, limits, pool);
+        this.loop = new GenerationLoop(modelName, executor, limits, pool,
+                new GrammarMatchers(tokenizer, config.vocabSize()));
         this.thread = Thread.ofPlatform().name("batchllm-engine-" + modelName).daemon(true).unstarted(loop);
     }
 

@@ -26,6 +26,11 @@ public final class GrammarCursor {
         return state.canContinue();
     }
 
+    /** How many text tokens are allowed next (end tokens aside). */
+    public int allowedTokens() {
+        return matcher.mask(state).count();
+    }
+
     /**
      * Moves past {@code token}'s text.
      *

@@ -1,5 +1,6 @@
 package io.batchllm.engine.grammar;
 
+import io.batchllm.engine.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.Comparator;
 
@@ -105,6 +106,23 @@ public final class VocabularyTrie {
         tokensFrom[nodes] = tokenCount;
         return new VocabularyTrie(vocab, bytes, nodes, Arrays.copyOf(depth, nodes), Arrays.copyOf(label, nodes),
                 Arrays.copyOf(subtreeEnd, nodes), Arrays.copyOf(tokensFrom, nodes + 1), tokens, maxDepth);
+    }
+
+    /**
+     * The trie of a model's tokenizer: every token but the end-of-generation ones (which the grammar
+     * allows separately) with the bytes it adds to generated text.
+     *
+     * @param vocabSize the model's vocabulary (its logits), at least the tokenizer's: ids past the
+     *     tokenizer's are never allowed
+     */
+    public static VocabularyTrie ofTokenizer(Tokenizer tokenizer, int vocabSize) {
+        byte[][] bytes = new byte[vocabSize][];
+        for (int t = 0; t < tokenizer.vocabSize(); t++) {
+            if (!tokenizer.isEndOfGeneration(t)) {
+                bytes[t] = tokenizer.generatedBytes(t);
+            }
+        }
+        return of(bytes);
     }
 
     /** Token ids 0 to {@code vocabSize() - 1}. */

@@ -1,5 +1,6 @@
 package io.batchllm.engine.openai;
 
+import io.batchllm.engine.grammar.Grammar;
 import io.batchllm.engine.sampling.SamplingParams;
 import java.util.Objects;
 
@@ -11,8 +12,15 @@ import java.util.Objects;
  * @param model the {@code model} field, echoed in the response
  * @param prompt a {@link Prompt.Chat} for chat, a {@link Prompt.Text} or {@link Prompt.Tokens} for completions
  * @param sampling the sampling settings, defaults filled in
+ * @param constraint the grammar the output must follow (structured outputs), or null for free text
  */
-public record GenerationRequest(Endpoint endpoint, String model, Prompt prompt, SamplingParams sampling) {
+public record GenerationRequest(Endpoint endpoint, String model, Prompt prompt, SamplingParams sampling,
+                                Grammar constraint) {
+
+    /** A request without an output constraint. */
+    public GenerationRequest(Endpoint endpoint, String model, Prompt prompt, SamplingParams sampling) {
+        this(endpoint, model, prompt, sampling, null);
+    }
 
     public GenerationRequest {
         Objects.requireNonNull(endpoint, "endpoint");

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.batchllm.engine.chat.ChatMessage;
+import io.batchllm.engine.grammar.Grammar;
 import io.batchllm.engine.sampling.SamplingParams;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,7 +28,9 @@ import java.util.regex.Pattern;
  * {@code store}, the prompt-cache and identity hints, {@code service_tier}) are accepted and have no
  * effect. vLLM's sampling extensions {@code top_k}, {@code min_p}, {@code repetition_penalty},
  * {@code min_tokens}, {@code ignore_eos}, {@code stop_token_ids} and {@code skip_special_tokens} are
- * honoured on both endpoints.
+ * honoured on both endpoints. Structured outputs ({@code response_format} on chat, vLLM's
+ * {@code guided_json}, {@code guided_choice}, {@code guided_regex} on both) are read by
+ * {@link OutputConstraints} into the request's grammar.
  *
  * <p>Defaults: chat {@code max_tokens} null (generate until the context is full or the model ends),
  * completions {@value SamplingParams#DEFAULT_COMPLETIONS_MAX_TOKENS}; see {@link SamplingParams} for
@@ -84,7 +87,9 @@ public final class RequestParser {
                     "top_logprobs requires logprobs to be true; set \"logprobs\": true or drop top_logprobs");
         }
         sampling.logprobs(Boolean.TRUE.equals(logprobs)).topLogprobs(topLogprobs == null ? 0 : topLogprobs);
-        return new GenerationRequest(Endpoint.CHAT_COMPLETIONS, model, new Prompt.Chat(messages), sampling.build());
+        SamplingParams params = sampling.build();
+        return new GenerationRequest(Endpoint.CHAT_COMPLETIONS, model, new Prompt.Chat(messages), params,
+                constraint(fields, params, true));
     }
 
     /**
@@ -125,7 +130,15 @@ public final class RequestParser {
         }
         Integer logprobs = fields.optionalInt("logprobs", 0, MAX_COMPLETIONS_LOGPROBS);
         sampling.logprobs(logprobs != null).topLogprobs(logprobs == null ? 0 : logprobs);
-        return new GenerationRequest(Endpoint.COMPLETIONS, model, prompt, sampling.build());
+        SamplingParams params = sampling.build();
+        return new GenerationRequest(Endpoint.COMPLETIONS, model, prompt, params, constraint(fields, params, false));
+    }
+
+    /** The request's output constraint (a grammar), checked against its sampling settings; null if none. */
+    private static Grammar constraint(JsonFields fields, SamplingParams sampling, boolean chat) {
+        Grammar grammar = OutputConstraints.read(fields, chat);
+        OutputConstraints.checkCompatible(grammar, sampling, OutputConstraints.paramOf(fields, chat));
+        return grammar;
     }
 
     private static ObjectNode readObject(String body) {
@@ -187,18 +200,6 @@ public final class RequestParser {
                     throw new RequestException("modalities", "unsupported_value",
                             "modalities may only contain \"text\", got " + modality);
                 }
-            }
-        }
-        JsonNode format = fields.get("response_format");
-        if (format != null) {
-            if (!format.isObject()) {
-                throw fields.invalidType("response_format", "an object like {\"type\": \"text\"}", format);
-            }
-            JsonNode type = format.get("type");
-            if (type == null || !type.isTextual() || !type.textValue().equals("text")) {
-                throw new RequestException("response_format", "unsupported_value",
-                        "response_format type " + (type == null ? "(missing)" : type.toString())
-                                + " is not supported; only {\"type\": \"text\"} is (no JSON mode or schemas)");
             }
         }
     }

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -324,10 +326,55 @@ class RequestParserTest {
                         "unsupported_value", "modalities may only contain \"text\""),
                 Arguments.of("prediction", chat("'prediction':{'type':'content','content':'x'}"), "prediction",
                         "unsupported_parameter", "prediction is not supported"),
-                Arguments.of("json mode", chat("'response_format':{'type':'json_object'}"), "response_format",
-                        "unsupported_value", "response_format type \"json_object\" is not supported"),
-                Arguments.of("json schema", chat("'response_format':{'type':'json_schema','json_schema':{'name':'x'}}"),
-                        "response_format", "unsupported_value", "json_schema"),
+                Arguments.of("response_format type unknown", chat("'response_format':{'type':'yaml'}"),
+                        "response_format.type", "invalid_value", "must be one of text, json_object, json_schema"),
+                Arguments.of("response_format not an object", chat("'response_format':'json'"), "response_format",
+                        "invalid_type", "response_format must be an object"),
+                Arguments.of("response_format unknown key", chat("'response_format':{'type':'json_object','schema':{}}"),
+                        "response_format.schema", "invalid_value", "response_format takes json_schema, type"),
+                Arguments.of("json_schema unknown key",
+                        chat("'response_format':{'type':'json_schema','json_schema':{'name':'x','schemas':{}}}"),
+                        "response_format.json_schema.schemas", "invalid_value",
+                        "takes description, name, schema, strict"),
+                Arguments.of("json_schema without name",
+                        chat("'response_format':{'type':'json_schema','json_schema':{'schema':{}}}"),
+                        "response_format.json_schema.name", "missing_required_parameter", "json_schema.name"),
+                Arguments.of("json_schema bad name",
+                        chat("'response_format':{'type':'json_schema','json_schema':{'name':'a b'}}"),
+                        "response_format.json_schema.name", "invalid_value", "letters, digits, underscores or dashes"),
+                Arguments.of("json_schema missing",
+                        chat("'response_format':{'type':'json_schema'}"),
+                        "response_format.json_schema", "missing_required_parameter", "json_schema"),
+                Arguments.of("json_schema on json_object",
+                        chat("'response_format':{'type':'json_object','json_schema':{'name':'x'}}"),
+                        "response_format.json_schema", "invalid_value", "only for type \"json_schema\""),
+                Arguments.of("unsupported schema keyword", chat("'response_format':{'type':'json_schema','json_schema':"
+                        + "{'name':'x','schema':{'type':'array','items':{'type':'string'},'uniqueItems':true}}}"),
+                        "response_format.json_schema.schema", "invalid_schema",
+                        "the schema at # uses the keyword 'uniqueItems', which is not supported"),
+                Arguments.of("unknown schema keyword", chat("'response_format':{'type':'json_schema','json_schema':"
+                        + "{'name':'x','schema':{'type':'object','properties':{'a':{'type':'string','fromat':'date'}}}}}"),
+                        "response_format.json_schema.schema", "invalid_schema",
+                        "#/properties/a uses the unknown keyword 'fromat'"),
+                Arguments.of("guided_json unsupported keyword", chat("'guided_json':{'type':'integer','multipleOf':3}"),
+                        "guided_json", "invalid_schema", "'multipleOf'"),
+                Arguments.of("guided_json text that is not JSON", chat("'guided_json':'{nope'"), "guided_json",
+                        "invalid_value", "guided_json is a string that is not JSON"),
+                Arguments.of("guided_choice empty", chat("'guided_choice':[]"), "guided_choice", "invalid_type",
+                        "a non-empty array of strings"),
+                Arguments.of("guided_choice with a number", chat("'guided_choice':['a',1]"), "guided_choice",
+                        "invalid_value", "guided_choice[1] must be a non-empty string"),
+                Arguments.of("guided_regex with lookahead", chat("'guided_regex':'a(?!b)'"), "guided_regex",
+                        "invalid_regex", "lookaround"),
+                Arguments.of("two constraints", chat("'response_format':{'type':'json_object'},'guided_regex':'a+'"),
+                        "guided_regex", "invalid_value", "has response_format and guided_regex; keep one"),
+                Arguments.of("ignore_eos with a constraint", chat("'guided_choice':['a'],'ignore_eos':true"),
+                        "ignore_eos", "invalid_value", "ignore_eos cannot be combined with guided_choice"),
+                Arguments.of("min_tokens with a constraint",
+                        chat("'response_format':{'type':'json_object'},'min_tokens':3"), "min_tokens", "invalid_value",
+                        "min_tokens cannot be combined with response_format"),
+                Arguments.of("guided_grammar", chat("'guided_grammar':'root'"), "guided_grammar",
+                        "unsupported_parameter", "guided_grammar (a vLLM extension) is not supported"),
                 Arguments.of("stream_options", chat("'stream_options':{'include_usage':true}"), "stream_options",
                         "invalid_value", "stream_options is only allowed when stream is true"),
                 Arguments.of("reasoning_effort", chat("'reasoning_effort':'low'"), "reasoning_effort",
@@ -348,6 +395,27 @@ class RequestParserTest {
                         "invalid_value", "stop_token_ids[1] must be a token id"),
                 Arguments.of("skip_special_tokens false", chat("'skip_special_tokens':false"), "skip_special_tokens",
                         "unsupported_value", "skip_special_tokens false is not supported"));
+    }
+
+    @Test
+    void structuredOutputConstraintsBecomeTheRequestsGrammar() {
+        assertNull(RequestParser.parseChat(chat("")).constraint());
+        assertNull(RequestParser.parseChat(chat("'response_format':{'type':'text'}")).constraint());
+        assertEquals("JSON Schema", RequestParser.parseChat(chat("'response_format':{'type':'json_object'}"))
+                .constraint().description());
+        var schema = RequestParser.parseChat(chat("'response_format':{'type':'json_schema','json_schema':"
+                + "{'name':'person','description':'d','strict':true,'schema':{'type':'object','properties':"
+                + "{'n':{'type':'string'}},'required':['n'],'additionalProperties':false}}}")).constraint();
+        assertEquals("JSON Schema", schema.description());
+        assertSame(schema, RequestParser.parseCompletion(completion("'guided_json':{'type':'object','properties':"
+                + "{'n':{'type':'string'}},'required':['n'],'additionalProperties':false}")).constraint(),
+                "the same schema compiles once, whichever field carries it");
+        assertNotNull(RequestParser.parseCompletion(completion("'guided_json':'{\\'type\\': \\'integer\\'}'"))
+                .constraint());
+        assertEquals("one of [yes, no]", RequestParser.parseCompletion(completion("'guided_choice':['yes','no']"))
+                .constraint().description());
+        assertEquals("the regex [0-9]+", RequestParser.parseChat(chat("'guided_regex':'[0-9]+'")).constraint()
+                .description());
     }
 
     @ParameterizedTest(name = "{0}")
