@@ -53,6 +53,8 @@ public final class ChatTemplate {
     /** Variables Hugging Face always passes, as None when the caller gives none. */
     private static final List<String> NONE_UNLESS_GIVEN = List.of("tools", "documents");
 
+    /** Bounds of the compile-time probes; a template needing more for three messages is broken anyway. */
+    private static final Limits PROBE_LIMITS = new Limits(1_000_000, 1L << 20, 8L << 20, Limits.DEFAULT.maxDepth());
     private static final List<ChatMessage> PROBE_USER = List.of(new ChatMessage("user", "Hello"));
     private static final List<ChatMessage> PROBE_SYSTEM =
             List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Hello"));
@@ -188,7 +190,7 @@ public final class ChatTemplate {
     /** What the template raises for a conversation, "" for another failure, null when it renders. */
     private String probeRefusal(List<ChatMessage> conversation) {
         try {
-            renderOnce(conversation, true, "", "", Map.of());
+            renderOnce(conversation, true, "", "", Map.of(), PROBE_LIMITS);
             return null;
         } catch (JinjaException e) {
             return e.kind() == JinjaException.Kind.RAISED ? e.detail() : "";
@@ -197,6 +199,11 @@ public final class ChatTemplate {
 
     private String renderOnce(List<ChatMessage> messages, boolean addGenerationPrompt, String bosToken,
             String eosToken, Map<String, ?> extraVariables) {
+        return renderOnce(messages, addGenerationPrompt, bosToken, eosToken, extraVariables, Limits.DEFAULT);
+    }
+
+    private String renderOnce(List<ChatMessage> messages, boolean addGenerationPrompt, String bosToken,
+            String eosToken, Map<String, ?> extraVariables, Limits limits) {
         Map<String, Object> variables = new HashMap<>();
         for (String name : NONE_UNLESS_GIVEN) {
             variables.put(name, null);
@@ -206,7 +213,7 @@ public final class ChatTemplate {
         variables.put(ADD_GENERATION_PROMPT, addGenerationPrompt);
         variables.put(BOS_TOKEN, bosToken);
         variables.put(EOS_TOKEN, eosToken);
-        String text = template.render(variables, clock, Limits.DEFAULT);
+        String text = template.render(variables, clock, limits);
         // The tokenizer adds BOS itself; a second one from the template would be tokenized as text.
         return !bosToken.isEmpty() && text.startsWith(bosToken) ? text.substring(bosToken.length()) : text;
     }
