@@ -13,6 +13,11 @@ import io.batchllm.spi.InferenceRequest;
 import io.batchllm.spi.InferenceResult;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -23,14 +28,16 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 8 items 6 and 7 through the engine: message text never runs as template code, and a chat
- * template that would render without bound fails that one request with a 400 while the engine
- * keeps serving.
+ * Chat templates through the engine: message text never runs as template code, a template that
+ * would render without bound fails that one request with a 400 while the engine keeps serving
+ * (issue 8 items 6 and 7), and {@code strftime_now} reads the engine's clock.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ChatTemplateSafetyTest {
+class ChatTemplateEngineTest {
     private static final String CHAT = "/v1/chat/completions";
     private static final String UNBOUNDED = "unbounded";
+    private static final String DATED = "dated";
+    private static final Instant NOW = Instant.parse("2026-03-01T12:00:00Z");
     /** Writes 99999 x 99999 characters: only the output limit stops it. */
     private static final String UNBOUNDED_TEMPLATE =
             "{% for m in messages %}{{ m.content }}{% endfor %}{% for i in range(99999) %}{{ 'x' * 99999 }}{% endfor %}";
@@ -43,8 +50,12 @@ class ChatTemplateSafetyTest {
         demoFile = DemoModel.ensure(dir);
         Path unbounded = dir.resolve("unbounded.gguf");
         SyntheticModel.builder().chatTemplate(UNBOUNDED_TEMPLATE).build().write(unbounded);
-        backend = LocalBackend.load(new BackendConfig(Map.of(DemoModel.NAME, demoFile, UNBOUNDED, unbounded), 1,
-                Map.of()), "cpu", path -> CpuExecutor.load(path, 1), Clock.systemUTC());
+        Path dated = dir.resolve("dated.gguf");
+        // the refusal shows the date the template computed
+        SyntheticModel.builder().chatTemplate("{{ raise_exception(strftime_now('%Y-%m-%d %H:%M')) }}").build()
+                .write(dated);
+        backend = LocalBackend.load(new BackendConfig(Map.of(DemoModel.NAME, demoFile, UNBOUNDED, unbounded,
+                DATED, dated), 1, Map.of()), "cpu", path -> CpuExecutor.load(path, 1), Clock.fixed(NOW, ZoneOffset.UTC));
     }
 
     @AfterAll
@@ -80,6 +91,18 @@ class ChatTemplateSafetyTest {
                 "the engine still serves");
         assertEquals(200, submit(Bodies.completion(UNBOUNDED, "hi", 1)).statusCode(),
                 "the same model still serves completions");
+    }
+
+    @Test
+    void strftimeNowReadsTheEnginesClockInLocalTime() throws Exception {
+        String now = LocalDateTime.ofInstant(NOW, ZoneId.systemDefault())
+                .format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm"));
+
+        InferenceResult r = submit(Bodies.chat(DATED, "hi").put("max_tokens", 1));
+
+        assertEquals(400, r.statusCode(), r.body());
+        assertTrue(Bodies.read(r.body()).at("/error/message").asText()
+                .endsWith("chat template rejected the conversation: " + now), r.body());
     }
 
     private InferenceResult submit(JsonNode body) throws Exception {
