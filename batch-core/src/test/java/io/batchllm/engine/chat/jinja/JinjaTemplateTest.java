@@ -95,6 +95,14 @@ class JinjaTemplateTest {
     }
 
     @Test
+    void dataNestedDeeperThanTheStackCanWalkFailsAsALimit() {
+        JinjaException e = limitFailure("{% set ns = namespace(l=[]) %}{% for i in range(99999) %}"
+                + "{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l }}", Limits.DEFAULT);
+
+        assertTrue(e.getMessage().contains("nested too deeply for the thread's stack"), e.getMessage());
+    }
+
+    @Test
     void deeplyNestedExpressionsAreRefusedAtParseTime() {
         JinjaException e = assertThrows(JinjaException.class,
                 () -> JinjaTemplate.parse("{{ " + "(".repeat(5000) + "1" + ")".repeat(5000) + " }}"));
