@@ -63,10 +63,6 @@ final class PyStrings {
         return s.codePoints().toArray();
     }
 
-    static String fromCodePoints(int[] cps, int from, int to) {
-        return new String(cps, from, to - from);
-    }
-
     static int compareCodePoints(String a, String b) {
         int i = 0;
         int j = 0;

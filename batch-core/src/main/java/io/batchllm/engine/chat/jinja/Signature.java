@@ -1,7 +1,6 @@
 package io.batchllm.engine.chat.jinja;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -98,10 +97,5 @@ record Signature(String function, List<String> names, int required, boolean vara
         return JinjaException.typeError(function + "() takes " + takes + " positional argument"
                 + (names.size() == 1 && required == 1 ? "" : "s") + " but " + given + (given == 1 ? " was" : " were")
                 + " given");
-    }
-
-    @Override
-    public String toString() {
-        return function + Arrays.toString(names.toArray());
     }
 }
