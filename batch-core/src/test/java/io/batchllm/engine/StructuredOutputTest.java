@@ -192,7 +192,7 @@ class StructuredOutputTest {
 
     @Test
     void anOutputCutByMaxTokensFinishesWithLength() throws Exception {
-        // greedy, the demo model first writes the most white space the grammar allows (32 characters)
+        // greedy, the demo model first writes the most white space the grammar allows (a line break, 20 tabs)
         ObjectNode body = Bodies.chat(DemoModel.NAME, "Long").put("temperature", 0).put("max_tokens", 45);
         ObjectNode format = body.putObject("response_format").put("type", "json_schema");
         format.putObject("json_schema").put("name", "long").set("schema", Bodies.read(

@@ -10,8 +10,9 @@ import java.util.TreeMap;
  * from a set, or any but a few names), numbers, literals.
  *
  * <p><b>Bounded by design.</b> Unbounded white space or digits would let a model loop on them to
- * {@code max_tokens}: white space between tokens is at most {@value #MAX_WHITESPACE} characters
- * (enough for pretty-printing several levels deep), an integer part at most {@value #MAX_DIGITS}
+ * {@code max_tokens}: white space between tokens is, as in llama.cpp's JSON grammars, one space or
+ * one line break followed by at most {@value #MAX_INDENT} spaces and tabs (what JSON printers write,
+ * compact or pretty, ten levels deep at two spaces), an integer part at most {@value #MAX_DIGITS}
  * digits, a fraction at most {@value #MAX_DIGITS}, an exponent at most 2 digits. Strings are bounded
  * only by the schema's {@code maxLength}.
  *
@@ -23,13 +24,12 @@ import java.util.TreeMap;
  * escapes of the controls, <code>&#92;u00XX</code> for the other controls.
  */
 final class JsonText {
-    static final int MAX_WHITESPACE = 32;
+    static final int MAX_INDENT = 20;
     static final int MAX_DIGITS = 16;
 
-    private static final Expr WS_CHAR = Expr.alt(Expr.literal(" "), Expr.literal("\t"), Expr.literal("\n"),
-            Expr.literal("\r"));
-    /** Optional white space between JSON tokens. */
-    static final Expr WS = new Expr.Repeat(WS_CHAR, 0, MAX_WHITESPACE);
+    /** Optional white space between JSON tokens: a space, or a line break (CR LF too) and an indent. */
+    static final Expr WS = Expr.optional(Expr.alt(Expr.literal(" "), Expr.seq(Expr.optional(Expr.literal("\r")),
+            Expr.literal("\n"), new Expr.Repeat(Expr.alt(Expr.literal(" "), Expr.literal("\t")), 0, MAX_INDENT))));
     static final Expr QUOTE = Expr.literal("\"");
 
     private static final CodePointSet RAW = CodePointSet.of(0x20, CodePointSet.MAX)
