@@ -121,6 +121,38 @@ class JsonSchemaGrammarTest {
         assertFalse(GrammarTesting.viablePrefix(g, "{\"nam\": "));
     }
 
+    /**
+     * What a model that already writes valid JSON writes must pass the mask unchanged (so greedy
+     * output equals the free one): documents in the schema's property order, printed compact and
+     * pretty by Jackson (not by the grammar code), are accepted.
+     */
+    @Test
+    void validDocumentsPrintedCompactOrPrettyAreAccepted() throws Exception {
+        JsonNode schema = JSON.readTree("""
+                {"type": "object", "properties": {"id": {"type": "integer", "minimum": 1},
+                 "name": {"type": "string", "maxLength": 40}, "price": {"type": "number", "minimum": 0},
+                 "tags": {"type": "array", "items": {"type": "string"}},
+                 "dims": {"type": "object", "properties": {"w": {"type": "number"}, "h": {"type": "number"}},
+                  "required": ["w"]}, "stock": {"type": ["integer", "null"]}, "when": {"type": "string",
+                  "format": "date-time"}}, "required": ["id", "name", "tags"], "additionalProperties": false}""");
+        Grammar g = Grammars.jsonSchema(schema);
+        List<String> documents = List.of(
+                "{\"id\": 7, \"name\": \"Gr\\u00fcn \\\"Tee\\\" \\n\", \"price\": 12.5, \"tags\": [],"
+                        + " \"dims\": {\"w\": 1e3, \"h\": -0.25}, \"stock\": null, \"when\": \"2024-05-17T08:30:00Z\"}",
+                "{\"id\": 1, \"name\": \"\", \"tags\": [\"a\", \"b b\", \"\\u2603 ☃\"], \"dims\": {\"w\": 0}}",
+                "{\"id\": 123456789, \"name\": \"x\", \"price\": 0, \"tags\": [\"\"], \"stock\": 40}");
+        for (String text : documents) {
+            JsonNode doc = JSON.readTree(text);
+            assertEquals(List.of(), JsonSchemaOracle.errors(schema, text), text);
+            String compact = JSON.writeValueAsString(doc);
+            String pretty = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(doc);
+            assertTrue(GrammarTesting.accepts(g, text), text);
+            assertTrue(GrammarTesting.accepts(g, compact), compact);
+            assertTrue(GrammarTesting.accepts(g, pretty), pretty);
+            assertTrue(GrammarTesting.accepts(g, " " + pretty.replace("\n", "\r\n") + "\n"), "CR LF and a final line break");
+        }
+    }
+
     @Test
     void aPatternWithoutAnchorsMatchesAnywhereInTheStringAndAnchorsBindTheirAlternativeOnly() throws Exception {
         Grammar g = Grammars.jsonSchema(JSON.readTree("{\"type\": \"string\", \"pattern\": \"ab+c\"}"));
