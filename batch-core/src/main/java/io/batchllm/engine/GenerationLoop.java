@@ -184,10 +184,11 @@ final class GenerationLoop implements Runnable {
 
     private void take(Admission a) {
         for (SequenceState s : a.choices()) {
-            var constraint = s.owner().request().constraint();
+            var constraint = s.owner().constraint();
             if (constraint != null && !s.isOver()) {
+                ToolCalling tools = s.owner().tools();
                 try {
-                    s.constrain(grammars.newCursor(constraint));
+                    s.constrain(grammars.newCursor(constraint), tools == null ? -1 : tools.leadingToken());
                 } catch (IllegalStateException e) {
                     failRequest(s.owner(), e);
                 }

@@ -49,6 +49,8 @@ final class SequenceState {
     private ChoiceOutput output;
     /** Where its output stands in its request's grammar; null for free text. */
     private GrammarCursor cursor;
+    /** A control token its first sample may be without advancing the grammar (a tool-call marker), or -1. */
+    private int leadingToken = -1;
 
     // Where it stands on the device; reset by preempt().
     private KvSequence kv;
@@ -159,10 +161,13 @@ final class SequenceState {
     /**
      * Constrains this choice's output to a grammar, from its first token.
      *
+     * @param leading a control token (no text) its first sample may take before the grammar starts,
+     *     such as Mistral's {@code [TOOL_CALLS]}; -1 for none
      * @throws IllegalStateException if no token of the vocabulary can start the output
      */
-    void constrain(GrammarCursor start) {
+    void constrain(GrammarCursor start, int leading) {
         this.cursor = start;
+        this.leadingToken = leading;
         checkCanGoOn();
     }
 
@@ -186,12 +191,15 @@ final class SequenceState {
                 words[t >>> 6] &= ~(1L << (t & 63));
             }
         }
+        if (leadingToken >= 0 && generatedCount == 0) {
+            words[leadingToken >>> 6] |= 1L << (leadingToken & 63);
+        }
     }
 
     private void checkCanGoOn() {
         if (!cursor.accepts() && cursor.allowedTokens() == 0) {
             throw new IllegalStateException("no token of the model's vocabulary can continue the output here under "
-                    + owner.request().constraint().description() + " (after " + generatedCount + " tokens)");
+                    + owner.constraint().description() + " (after " + generatedCount + " tokens)");
         }
     }
 
@@ -279,10 +287,10 @@ final class SequenceState {
             // the end token is counted (it was generated); its text and logprob are not part of the answer
             return finish(FinishReason.STOP);
         }
-        if (cursor != null) {
+        if (cursor != null && !(token == leadingToken && generatedCount == 1)) {
             if (!cursor.advance(token)) {
                 throw new IllegalStateException("the device sampled token " + token + ", which the token mask of "
-                        + owner.request().constraint().description() + " did not allow");
+                        + owner.constraint().description() + " did not allow");
             }
             checkCanGoOn();
         }

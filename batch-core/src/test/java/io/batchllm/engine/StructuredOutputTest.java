@@ -205,6 +205,20 @@ class StructuredOutputTest {
         assertTrue(content.contains("{\"text\""), "cut inside the object: " + content);
     }
 
+    @Test
+    void toolsForAModelWhoseTemplateWritesNoToolCallFormatAreRefused() throws Exception {
+        ObjectNode body = Bodies.chat(DemoModel.NAME, "Weather?");
+        body.putArray("tools").addObject().put("type", "function").putObject("function").put("name", "get_weather");
+        InferenceResult r = demo.submit(Endpoint.CHAT_COMPLETIONS, Bodies.write(body)).get(60, TimeUnit.SECONDS);
+        assertEquals(400, r.statusCode(), r.body());
+        JsonNode error = Bodies.read(r.body()).get("error");
+        assertEquals("tools", error.get("param").asText());
+        assertTrue(error.get("message").asText().contains("writes tool calls in none of the formats"), r.body());
+        body.put("tool_choice", "none");
+        assertEquals(200, demo.submit(Endpoint.CHAT_COMPLETIONS, Bodies.write(body.put("max_tokens", 3)))
+                .get(60, TimeUnit.SECONDS).statusCode(), "with tool_choice none the tools are not used");
+    }
+
     private static List<JsonNode> answers(LocalEngine engine, Endpoint endpoint, List<ObjectNode> bodies)
             throws Exception {
         List<CompletableFuture<InferenceResult>> futures = new ArrayList<>();

@@ -77,6 +77,57 @@ public final class Grammars {
                 });
     }
 
+    /** Most calls a parallel tool-call grammar allows in one output, so a model cannot loop on calls. */
+    public static final int MAX_PARALLEL_CALLS = 8;
+
+    /**
+     * Tool calls as a model family writes them ({@code syntax}): one call, or with {@code parallel}
+     * one to {@value #MAX_PARALLEL_CALLS}, of the functions in {@code functions} (name to its
+     * parameters' JSON Schema; null for any object), each call's arguments valid against its
+     * function's schema. What {@code tool_choice: required} (all the request's functions) or a named
+     * function (that one) constrains the output to.
+     *
+     * @throws GrammarException naming the function whose parameters use an unsupported keyword
+     */
+    public static Grammar toolCalls(ToolCallSyntax syntax, Map<String, JsonNode> functions, boolean parallel) {
+        if (functions.isEmpty()) {
+            throw new GrammarException("tool calls need at least one function");
+        }
+        StringBuilder key = new StringBuilder("tools:").append(syntax).append(parallel);
+        functions.forEach((name, parameters) -> key.append('\n').append(name).append('=').append(parameters));
+        return cached(key.toString(), () -> {
+            List<Expr> rules = new ArrayList<>();
+            rules.add(null);
+            List<Expr> calls = new ArrayList<>();
+            Expr colon = Expr.seq(JsonText.WS, Expr.literal(":"), JsonText.WS);
+            Expr comma = Expr.seq(JsonText.WS, Expr.literal(","), JsonText.WS);
+            for (Map.Entry<String, JsonNode> f : functions.entrySet()) {
+                JsonNode parameters = f.getValue() != null ? f.getValue()
+                        : JsonNodeFactory.instance.objectNode().put("type", "object");
+                Expr arguments;
+                try {
+                    arguments = new JsonSchemaCompiler(parameters, rules).value();
+                } catch (GrammarException e) {
+                    throw new GrammarException("function " + f.getKey() + "'s parameters: " + e.getMessage());
+                }
+                calls.add(Expr.seq(Expr.literal(syntax.callOpen() + "{"), JsonText.WS,
+                        Expr.literal(quoted(syntax.nameKey())), colon, Expr.literal(quoted(f.getKey())), comma,
+                        Expr.literal(quoted(syntax.argumentsKey())), colon, arguments, JsonText.WS,
+                        Expr.literal("}" + syntax.callClose())));
+            }
+            Expr call = Expr.alt(calls);
+            Expr separator = syntax.jsonSeparator() ? comma : Expr.literal(syntax.separator());
+            Expr more = parallel ? new Expr.Repeat(Expr.seq(separator, call), 0, MAX_PARALLEL_CALLS - 1) : Expr.EMPTY;
+            rules.set(0, Expr.seq(JsonText.WS, Expr.literal(syntax.listOpen()), call, more,
+                    Expr.literal(syntax.listClose()), JsonText.WS));
+            return new Grammar(rules, "tool calls of " + String.join(", ", functions.keySet()));
+        });
+    }
+
+    private static String quoted(String text) {
+        return JsonNodeFactory.instance.textNode(text).toString();
+    }
+
     private static Grammar cached(String key, Supplier<Grammar> compile) {
         synchronized (CACHE) {
             Grammar g = CACHE.get(key);

@@ -68,21 +68,32 @@ final class JsonSchemaCompiler {
     private static final int SHARE_ABOVE_STATES = 16;
 
     private final JsonNode root;
-    private final List<Expr> rules = new ArrayList<>();
+    /** The grammar's rules, shared with the other schemas compiled into the same grammar. */
+    private final List<Expr> rules;
     private final Map<String, Integer> refRules = new HashMap<>();
     private int anyValueRule = -1;
 
-    private JsonSchemaCompiler(JsonNode root) {
+    /**
+     * A compiler of one schema document ({@code $ref}s resolve within it) whose rules go into
+     * {@code rules}, which may hold other schemas' rules too.
+     */
+    JsonSchemaCompiler(JsonNode root, List<Expr> rules) {
         this.root = root;
+        this.rules = rules;
     }
 
     /** The grammar of JSON texts (optional white space around the value) that validate against {@code schema}. */
     static Grammar compile(JsonNode schema) {
-        JsonSchemaCompiler c = new JsonSchemaCompiler(schema);
-        c.rules.add(null);
-        Expr value = c.schema(schema, "#");
-        c.rules.set(0, Expr.seq(JsonText.WS, value, JsonText.WS));
-        return new Grammar(c.rules, "JSON Schema");
+        List<Expr> rules = new ArrayList<>();
+        rules.add(null);
+        Expr value = new JsonSchemaCompiler(schema, rules).value();
+        rules.set(0, Expr.seq(JsonText.WS, value, JsonText.WS));
+        return new Grammar(rules, "JSON Schema");
+    }
+
+    /** The expression of one JSON value that validates against the document's schema (no white space around). */
+    Expr value() {
+        return schema(root, "#");
     }
 
     private Expr schema(JsonNode node, String path) {

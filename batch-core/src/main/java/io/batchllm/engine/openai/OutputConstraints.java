@@ -67,8 +67,8 @@ final class OutputConstraints {
      * an end token once its text is complete) and {@code min_tokens} (it could forbid ending a
      * complete text).
      */
-    static void checkCompatible(Grammar grammar, SamplingParams sampling, String constraintParam) {
-        if (grammar == null) {
+    static void checkCompatible(boolean constrained, SamplingParams sampling, String constraintParam) {
+        if (!constrained) {
             return;
         }
         if (sampling.ignoreEos()) {

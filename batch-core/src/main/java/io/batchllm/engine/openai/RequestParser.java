@@ -21,8 +21,10 @@ import java.util.regex.Pattern;
  *
  * <p>Every problem is a {@link RequestException} naming the field ({@code param}), an OpenAI-style
  * code and a message with the allowed values. A field the endpoint does not know is refused, as
- * OpenAI refuses it, with the closest known name ({@link RequestFields}). Fields the engine cannot
- * honour ({@code tools}, {@code audio}, {@code stream: true}, non-text content parts, ...) are
+ * OpenAI refuses it, with the closest known name ({@link RequestFields}). Function tools
+ * ({@code tools}, {@code tool_choice}, {@code parallel_tool_calls}) are read by {@link ToolRequest}.
+ * Fields the engine cannot honour ({@code functions}, {@code audio}, {@code stream: true}, non-text
+ * content parts, ...) are
  * rejected rather than silently ignored, because ignoring them would return something other than what
  * was asked for. Fields that change nothing in the output ({@code user}, {@code metadata},
  * {@code store}, the prompt-cache and identity hints, {@code service_tier}) are accepted and have no
@@ -49,8 +51,8 @@ public final class RequestParser {
     /** Chat fields the engine cannot honour: any non-null value is rejected. */
     private static final List<String> UNSUPPORTED_CHAT_FIELDS = List.of("audio", "prediction", "reasoning_effort",
             "verbosity", "web_search_options", "moderation");
-    /** Chat fields that are harmless when empty ({@code []}) or {@code "none"}. */
-    private static final List<String> TOOL_FIELDS = List.of("tools", "functions", "tool_choice", "function_call");
+    /** OpenAI's deprecated function-calling fields: harmless when empty ({@code []}) or {@code "none"}. */
+    private static final List<String> FUNCTION_FIELDS = List.of("functions", "function_call");
 
     private RequestParser() {
     }
@@ -88,8 +90,13 @@ public final class RequestParser {
         }
         sampling.logprobs(Boolean.TRUE.equals(logprobs)).topLogprobs(topLogprobs == null ? 0 : topLogprobs);
         SamplingParams params = sampling.build();
-        return new GenerationRequest(Endpoint.CHAT_COMPLETIONS, model, new Prompt.Chat(messages), params,
-                constraint(fields, params, true));
+        Grammar constraint = constraint(fields, params, true);
+        ToolRequest tools = ToolRequest.read(fields);
+        if (tools != null) {
+            checkTools(fields, tools, constraint, params);
+        }
+        return new GenerationRequest(Endpoint.CHAT_COMPLETIONS, model, new Prompt.Chat(messages), params, constraint,
+                tools);
     }
 
     /**
@@ -131,13 +138,29 @@ public final class RequestParser {
         Integer logprobs = fields.optionalInt("logprobs", 0, MAX_COMPLETIONS_LOGPROBS);
         sampling.logprobs(logprobs != null).topLogprobs(logprobs == null ? 0 : logprobs);
         SamplingParams params = sampling.build();
-        return new GenerationRequest(Endpoint.COMPLETIONS, model, prompt, params, constraint(fields, params, false));
+        return new GenerationRequest(Endpoint.COMPLETIONS, model, prompt, params, constraint(fields, params, false),
+                null);
+    }
+
+    /**
+     * A response format or guided decoding beside tools would need the output to be both; and calls
+     * forced by {@code tool_choice} must be able to end like any constrained output.
+     */
+    private static void checkTools(JsonFields fields, ToolRequest tools, Grammar constraint, SamplingParams sampling) {
+        if (constraint != null) {
+            String param = OutputConstraints.paramOf(fields, true);
+            throw new RequestException(param, "invalid_value", param + " cannot be combined with tools: the output"
+                    + " would have to be both; set tool_choice to \"none\" or remove " + param);
+        }
+        if (tools.choice() != ToolRequest.Choice.AUTO) {
+            OutputConstraints.checkCompatible(true, sampling, "tool_choice");
+        }
     }
 
     /** The request's output constraint (a grammar), checked against its sampling settings; null if none. */
     private static Grammar constraint(JsonFields fields, SamplingParams sampling, boolean chat) {
         Grammar grammar = OutputConstraints.read(fields, chat);
-        OutputConstraints.checkCompatible(grammar, sampling, OutputConstraints.paramOf(fields, chat));
+        OutputConstraints.checkCompatible(grammar != null, sampling, OutputConstraints.paramOf(fields, chat));
         return grammar;
     }
 
@@ -176,13 +199,13 @@ public final class RequestParser {
     }
 
     private static void rejectUnsupportedChatFields(JsonFields fields) {
-        for (String name : TOOL_FIELDS) {
+        for (String name : FUNCTION_FIELDS) {
             JsonNode node = fields.get(name);
             boolean harmless = node == null || node.isArray() && node.isEmpty()
                     || node.isTextual() && node.textValue().equals("none");
             if (!harmless) {
-                throw new RequestException(name, "unsupported_parameter",
-                        name + " is not supported: this engine does not call tools or functions; remove " + name);
+                throw new RequestException(name, "unsupported_parameter", name + " (OpenAI's deprecated function"
+                        + " calling) is not supported; send the functions as tools and tool_choice");
             }
         }
         for (String name : UNSUPPORTED_CHAT_FIELDS) {

@@ -349,14 +349,43 @@ class RequestParserTest {
                 Arguments.of("stream", chat("'stream':true"), "stream", "unsupported_value",
                         "stream is not supported in batch requests"),
                 Arguments.of("stream a string", chat("'stream':'yes'"), "stream", "invalid_type", "stream must be a boolean"),
-                Arguments.of("tools", chat("'tools':[{'type':'function','function':{'name':'f'}}]"), "tools",
-                        "unsupported_parameter", "tools is not supported"),
-                Arguments.of("tool_choice", chat("'tool_choice':'auto'"), "tool_choice", "unsupported_parameter",
-                        "tool_choice is not supported"),
+                Arguments.of("tools not an array", chat("'tools':{'type':'function'}"), "tools", "invalid_type",
+                        "tools must be an array of tools"),
+                Arguments.of("tool of another type", chat("'tools':[{'type':'code_interpreter'}]"), "tools[0].type",
+                        "invalid_value", "must be \"function\""),
+                Arguments.of("tool with an unknown key", chat("'tools':[{'type':'function','function':{'name':'f'},"
+                        + "'x':1}]"), "tools[0].x", "invalid_value", "tools[0] takes function, type"),
+                Arguments.of("function with an unknown key", chat("'tools':[{'type':'function','function':{'name':'f',"
+                        + "'params':{}}}]"), "tools[0].function.params", "invalid_value",
+                        "takes description, name, parameters, strict"),
+                Arguments.of("function without a name", chat("'tools':[{'type':'function','function':{}}]"),
+                        "tools[0].function.name", "missing_required_parameter", "tools[0].function.name"),
+                Arguments.of("function with a bad name", chat("'tools':[{'type':'function','function':{'name':'a b'}}]"),
+                        "tools[0].function.name", "invalid_value", "letters, digits, underscores or dashes"),
+                Arguments.of("two functions of one name", chat("'tools':[{'type':'function','function':{'name':'f'}},"
+                        + "{'type':'function','function':{'name':'f'}}]"), "tools[1].function.name", "invalid_value",
+                        "names must be unique"),
+                Arguments.of("parameters not an object", chat("'tools':[{'type':'function','function':{'name':'f',"
+                        + "'parameters':[]}}]"), "tools[0].function.parameters", "invalid_type", "a JSON Schema object"),
+                Arguments.of("tool_choice without tools", chat("'tool_choice':'auto'"), "tool_choice", "invalid_value",
+                        "tool_choice is only allowed with tools"),
+                Arguments.of("tool_choice unknown", chat("'tools':[{'type':'function','function':{'name':'f'}}],"
+                        + "'tool_choice':'always'"), "tool_choice", "invalid_value", "must be \"none\", \"auto\""),
+                Arguments.of("tool_choice names no tool", chat("'tools':[{'type':'function','function':{'name':'f'}}],"
+                        + "'tool_choice':{'type':'function','function':{'name':'g'}}"), "tool_choice.function.name",
+                        "invalid_value", "names the function \"g\", which is not among the tools (f)"),
+                Arguments.of("tools and response_format", chat("'tools':[{'type':'function','function':{'name':'f'}}],"
+                        + "'response_format':{'type':'json_object'}"), "response_format", "invalid_value",
+                        "response_format cannot be combined with tools"),
+                Arguments.of("forced calls and ignore_eos", chat("'tools':[{'type':'function','function':{'name':'f'}}],"
+                        + "'tool_choice':'required','ignore_eos':true"), "ignore_eos", "invalid_value",
+                        "ignore_eos cannot be combined with tool_choice"),
+                Arguments.of("parallel_tool_calls not a boolean", chat("'parallel_tool_calls':'yes'"),
+                        "parallel_tool_calls", "invalid_type", "parallel_tool_calls must be a boolean"),
                 Arguments.of("functions", chat("'functions':[{'name':'f'}]"), "functions", "unsupported_parameter",
-                        "functions is not supported"),
+                        "functions (OpenAI's deprecated function calling) is not supported; send the functions as tools"),
                 Arguments.of("function_call", chat("'function_call':'auto'"), "function_call", "unsupported_parameter",
-                        "function_call is not supported"),
+                        "function_call (OpenAI's deprecated function calling) is not supported"),
                 Arguments.of("audio", chat("'audio':{'voice':'alloy','format':'wav'}"), "audio", "unsupported_parameter",
                         "audio is not supported"),
                 Arguments.of("modalities with audio", chat("'modalities':['text','audio']"), "modalities",
@@ -432,6 +461,30 @@ class RequestParserTest {
                         "invalid_value", "stop_token_ids[1] must be a token id"),
                 Arguments.of("skip_special_tokens false", chat("'skip_special_tokens':false"), "skip_special_tokens",
                         "unsupported_value", "skip_special_tokens false is not supported"));
+    }
+
+    @Test
+    void toolsBecomeTheRequestsToolRequest() {
+        String tools = "'tools':[{'type':'function','function':{'name':'get_weather','description':'d','parameters':"
+                + "{'type':'object','properties':{'city':{'type':'string'}},'required':['city']},'strict':true}},"
+                + "{'type':'function','function':{'name':'ping'}}]";
+        ToolRequest auto = RequestParser.parseChat(chat(tools)).tools();
+        assertEquals(ToolRequest.Choice.AUTO, auto.choice());
+        assertTrue(auto.parallel());
+        assertEquals(List.of("get_weather", "ping"), List.copyOf(auto.callable().keySet()));
+        assertNull(auto.callable().get("ping"), "a function without parameters takes any object");
+        assertEquals(List.of(Map.of("type", "function", "function", Map.of("name", "ping"))),
+                auto.templateTools().subList(1, 2), "the template sees the tools as sent");
+        ToolRequest named = RequestParser.parseChat(chat(tools + ",'tool_choice':{'type':'function','function':"
+                + "{'name':'ping'}},'parallel_tool_calls':false")).tools();
+        assertEquals(ToolRequest.Choice.NAMED, named.choice());
+        assertEquals(List.of("ping"), List.copyOf(named.callable().keySet()));
+        assertFalse(named.parallel());
+        assertEquals(ToolRequest.Choice.REQUIRED, RequestParser.parseChat(chat(tools + ",'tool_choice':'required'"))
+                .tools().choice());
+        assertNull(RequestParser.parseChat(chat(tools + ",'tool_choice':'none'")).tools(),
+                "with tool_choice none the model is not shown the tools");
+        assertNull(RequestParser.parseChat(chat("'tools':[],'tool_choice':'none'")).tools());
     }
 
     @Test
