@@ -49,7 +49,7 @@ final class SequenceState {
     private ChoiceOutput output;
     /** Where its output stands in its request's grammar; null for free text. */
     private GrammarCursor cursor;
-    /** A control token its first sample may be without advancing the grammar (a tool-call marker), or -1. */
+    /** A control token its first sample may take without advancing the grammar (a tool-call marker), or -1. */
     private int leadingToken = -1;
 
     // Where it stands on the device; reset by preempt().
