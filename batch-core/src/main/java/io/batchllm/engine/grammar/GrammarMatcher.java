@@ -18,8 +18,8 @@ import java.util.Arrays;
 public final class GrammarMatcher {
     /** States kept per graph before new cursors start a fresh one. */
     static final int MAX_STATES = 200_000;
-    /** Mask bytes kept per graph before new cursors start a fresh one. */
-    static final long MAX_MASK_BYTES = 256L << 20;
+    /** Mask bytes kept per graph before new cursors start a fresh one (2,000 dense masks at 128k tokens). */
+    static final long MAX_MASK_BYTES = 32L << 20;
 
     private final Grammar grammar;
     private final VocabularyTrie trie;
@@ -40,6 +40,11 @@ public final class GrammarMatcher {
     /** The grammar matched. */
     public Grammar grammar() {
         return grammar;
+    }
+
+    /** Bytes of the masks its current state graph keeps (the older graphs' go with their last cursors). */
+    public long maskBytes() {
+        return maskBytes;
     }
 
     /** A cursor at the start of the grammar, for a new choice. */
