@@ -206,6 +206,16 @@ class StructuredOutputTest {
     }
 
     @Test
+    void aStopStringEndsAConstrainedOutputWhereItAppears() throws Exception {
+        ObjectNode body = Bodies.completion(DemoModel.NAME, "Pick", 20).put("temperature", 1.0).put("seed", 2)
+                .put("stop", "zz");
+        body.putArray("guided_choice").add("xxyzz").add("xxwzz");
+        JsonNode choice = answers(demo, Endpoint.COMPLETIONS, List.of(body)).getFirst().at("/choices/0");
+        assertEquals("stop", choice.get("finish_reason").asText());
+        assertTrue(Set.of("xxy", "xxw").contains(choice.get("text").asText()), choice.toString());
+    }
+
+    @Test
     void toolsForAModelWhoseTemplateWritesNoToolCallFormatAreRefused() throws Exception {
         ObjectNode body = Bodies.chat(DemoModel.NAME, "Weather?");
         body.putArray("tools").addObject().put("type", "function").putObject("function").put("name", "get_weather");

@@ -1,7 +1,6 @@
 package io.batchllm.engine.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.batchllm.engine.chat.TemplateValues;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -137,13 +135,13 @@ public record ToolRequest(List<Function> functions, Choice choice, String named,
     }
 
     private static Function function(JsonNode tool, String param) {
-        JsonFields t = object(tool, param, TOOL_FIELDS, "a tool like {\"type\": \"function\", \"function\": {...}}");
+        JsonFields t = JsonFields.object(tool, param, TOOL_FIELDS, "a tool like {\"type\": \"function\", \"function\": {...}}");
         String type = t.requiredString("type");
         if (!type.equals("function")) {
             throw new RequestException(t.param("type"), "invalid_value", t.param("type") + " must be \"function\""
                     + " (the only kind of tool this engine calls), got \"" + type + "\"");
         }
-        JsonFields f = object(t.required("function", "an object with name, description and parameters"),
+        JsonFields f = JsonFields.object(t.required("function", "an object with name, description and parameters"),
                 t.param("function"), FUNCTION_FIELDS, "an object with name, description and parameters");
         String name = f.requiredString("name");
         if (!NAME.matcher(name).matches()) {
@@ -162,14 +160,14 @@ public record ToolRequest(List<Function> functions, Choice choice, String named,
     }
 
     private static String namedChoice(JsonNode choice, List<Function> functions) {
-        JsonFields c = object(choice, "tool_choice", TOOL_FIELDS, "\"none\", \"auto\", \"required\" or {\"type\":"
+        JsonFields c = JsonFields.object(choice, "tool_choice", TOOL_FIELDS, "\"none\", \"auto\", \"required\" or {\"type\":"
                 + " \"function\", \"function\": {\"name\": ...}}");
         String type = c.requiredString("type");
         if (!type.equals("function")) {
             throw new RequestException("tool_choice.type", "invalid_value", "tool_choice.type must be \"function\", got \""
                     + type + "\"");
         }
-        JsonFields f = object(c.required("function", "an object with the function's name"), "tool_choice.function",
+        JsonFields f = JsonFields.object(c.required("function", "an object with the function's name"), "tool_choice.function",
                 Set.of("name"), "an object with the function's name");
         String name = f.requiredString("name");
         if (functions.stream().noneMatch(g -> g.name().equals(name))) {
@@ -178,18 +176,5 @@ public record ToolRequest(List<Function> functions, Choice choice, String named,
                     + String.join(", ", functions.stream().map(Function::name).toList()) + ")");
         }
         return name;
-    }
-
-    private static JsonFields object(JsonNode node, String param, Set<String> known, String what) {
-        if (!node.isObject()) {
-            throw JsonFields.wrongType(param, what, node);
-        }
-        for (String field : (Iterable<String>) node::fieldNames) {
-            if (!known.contains(field)) {
-                throw new RequestException(param + "." + field, "invalid_value", "Unrecognized argument " + param + "."
-                        + field + "; " + param + " takes " + String.join(", ", new TreeSet<>(known)));
-            }
-        }
-        return new JsonFields((ObjectNode) node, param + ".");
     }
 }
