@@ -1,0 +1,39 @@
+package io.batchllm.cuda.internal.device;
+
+import io.batchllm.cuda.internal.GpuDevice;
+import io.batchllm.cuda.internal.KernelSource;
+
+/**
+ * One GPU, as the executor uses it: memory, streams, kernels compiled for it and GEMMs. The real
+ * implementation is {@link CudaGpu} (JavaCPP over the CUDA runtime, NVRTC and cuBLAS); the tests
+ * also run the kernels through an emulator that implements this interface on the CPU.
+ *
+ * <p>Not thread safe: one engine thread drives it. {@link #close()} frees what it created.
+ */
+public interface Gpu extends AutoCloseable {
+
+    /** The device, as probed. */
+    GpuDevice device();
+
+    /**
+     * Reserves {@code bytes} of device memory (contents undefined).
+     *
+     * @throws IllegalStateException if the device cannot give that much, naming the size
+     */
+    DeviceBuffer allocate(long bytes);
+
+    /** A new stream. */
+    Stream newStream();
+
+    /** Compiles {@code source} for this device and loads it. */
+    KernelModule load(KernelSource source);
+
+    /** A GEMM handle whose calls go to {@code stream}. */
+    Blas blas(Stream stream);
+
+    /** Free and total device memory now, in bytes: {@code [free, total]}. */
+    long[] memoryInfo();
+
+    @Override
+    void close();
+}
