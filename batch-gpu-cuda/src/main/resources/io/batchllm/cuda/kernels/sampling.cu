@@ -61,11 +61,14 @@ __host__ __device__ __forceinline__ double sample_uniform(u64 seed, int choice, 
     return (double) (bits >> 11) * (1.0 / 9007199254740992.0);
 }
 
-/** RankKeys.key: higher value first, then lower id. */
+/**
+ * RankKeys.key: higher value first, then lower id. Java compares those keys as signed longs; flipping
+ * the top bit makes unsigned order here the same order.
+ */
 __host__ __device__ __forceinline__ u64 rank_key(float value, int id) {
     int bits = __float_as_int(value);
     int ordered = bits ^ ((bits >> 31) & 0x7fffffff);
-    return ((u64) (unsigned int) ~ordered << 32) | (u64) (unsigned int) id;
+    return (((u64) (unsigned int) ~ordered << 32) | (u64) (unsigned int) id) ^ 0x8000000000000000ULL;
 }
 
 __device__ __forceinline__ int key_id(u64 key) {

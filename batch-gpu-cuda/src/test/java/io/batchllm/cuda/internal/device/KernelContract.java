@@ -10,76 +10,13 @@ import io.batchllm.engine.gguf.GgmlType;
 import io.batchllm.engine.gguf.GgufTensor;
 import io.batchllm.engine.tensor.Dequantize;
 import java.lang.foreign.MemorySegment;
-import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * What every kernel must compute, checked against plain Java written from the CPU engine's formulas
- * (and batch-core's own dequantizer), on whatever {@link Gpu} a subclass provides: the CPU emulator
- * in every build, a real GPU in the {@code gpu}-tagged run.
+ * What the elementwise, norm, embedding and GEMM kernels must compute, checked against plain Java
+ * written from the CPU engine's formulas (and batch-core's own dequantizer).
  */
-abstract class KernelContract {
-    /** bf16 keeps 8 significant bits: results rounded to bf16 may differ from the reference by one step. */
-    static final float BF16_RELATIVE = 1f / 128;
-
-    Gpu gpu;
-    Stream stream;
-    DeviceMemory mem;
-    final Random random = new Random(12);
-
-    abstract Gpu createGpu();
-
-    @BeforeEach
-    void open() {
-        gpu = createGpu();
-        stream = gpu.newStream();
-        mem = new DeviceMemory(gpu, stream);
-    }
-
-    @AfterEach
-    void closeGpu() {
-        stream.close();
-        gpu.close();
-    }
-
-    Kernel kernel(KernelSource source, String name) {
-        return gpu.load(source).kernel(name);
-    }
-
-    float[] randomFloats(int n, float scale) {
-        float[] f = new float[n];
-        for (int i = 0; i < n; i++) {
-            f[i] = (float) random.nextGaussian() * scale;
-        }
-        return f;
-    }
-
-    static short[] toBf16(float[] f) {
-        short[] s = new short[f.length];
-        for (int i = 0; i < f.length; i++) {
-            s[i] = Bf16.fromFloat(f[i]);
-        }
-        return s;
-    }
-
-    static float[] fromBf16(short[] s) {
-        float[] f = new float[s.length];
-        for (int i = 0; i < s.length; i++) {
-            f[i] = Bf16.toFloat(s[i]);
-        }
-        return f;
-    }
-
-    static void assertClose(float[] expected, float[] actual, float relative, float absolute, String what) {
-        assertEquals(expected.length, actual.length, what + ": length");
-        for (int i = 0; i < expected.length; i++) {
-            float tolerance = absolute + relative * Math.abs(expected[i]);
-            assertTrue(Math.abs(expected[i] - actual[i]) <= tolerance, what + "[" + i + "]: expected " + expected[i]
-                    + " got " + actual[i]);
-        }
-    }
+abstract class KernelContract extends GpuTestBase {
 
     @Test
     void rmsnormMatchesTheCpuFormulaOnTheSelectedRows() {
