@@ -76,6 +76,20 @@ public final class SamplingSlots {
         s.set(INT, BIAS_COUNT + 4, 0);
     }
 
+    /**
+     * Turns on the repetition penalty of slot {@code slot} (vLLM's rule: the logit of a token seen in
+     * the prompt or the output is divided by {@code penalty} when positive, multiplied when negative).
+     * {@link SamplingParams} has no such field yet; the kernel has the step.
+     */
+    public static void writeRepetitionPenalty(MemorySegment table, int slot, float penalty) {
+        if (!(penalty > 0)) {
+            throw new IllegalArgumentException("the repetition penalty must be positive, got " + penalty);
+        }
+        MemorySegment s = table.asSlice((long) slot * BYTES, BYTES);
+        s.set(FLOAT, REPETITION, penalty);
+        s.set(INT, FLAGS, s.get(INT, FLAGS) | REPETITION_PENALTY);
+    }
+
     /** The {@code SAMPLE_*} flags of {@code p}. */
     public static int flags(SamplingParams p) {
         return (p.greedy() ? GREEDY : 0) | (p.logprobs() ? LOGPROBS : 0) | (p.penalized() ? PENALTIES : 0);

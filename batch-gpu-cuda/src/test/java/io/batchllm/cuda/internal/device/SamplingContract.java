@@ -122,6 +122,50 @@ abstract class SamplingContract extends GpuTestBase {
     }
 
     @Test
+    void repetitionPenaltyScalesTheLogitsOfTokensSeenInThePromptOrTheOutput() {
+        float[] logits = randomFloats(VOCAB, 2f);
+        logits[3] = 5f;     // generated before: 5 / 2 = 2.5
+        logits[10] = -1f;   // generated before: -1 * 2 = -2
+        logits[20] = 4.5f;  // in the prompt: 2.25
+        logits[30] = 4f;    // unseen: stays the best
+        int[] counts = new int[VOCAB];
+        counts[3] = 1;
+        counts[10] = 2;
+        int[] promptMask = new int[(VOCAB + 31) / 32];
+        promptMask[20 / 32] |= 1 << (20 % 32);
+        DeviceBuffer token = mem.zeros(4);
+        DeviceBuffer topIds = mem.zeros(4 * SamplingSlots.MAX_TOP);
+        DeviceBuffer topLogprobs = mem.zeros(4 * SamplingSlots.MAX_TOP);
+        DeviceBuffer countBuf = mem.ints(counts);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment table = arena.allocate(SamplingSlots.BYTES, 8);
+            SamplingSlots.write(table, 0, seeded(1).temperature(0).logprobs(true).topLogprobs(20).build(),
+                    1, 0, 0);
+            SamplingSlots.writeRepetitionPenalty(table, 0, 2f);
+            kernel(KernelSource.SAMPLING, "sample_tokens").launch(LaunchShape.of(1, THREADS), stream, KernelArgs.of()
+                    .pointer(token).pointer(mem.zeros(4)).pointer(topIds).pointer(topLogprobs).pointer(mem.zeros(4))
+                    .pointer(mem.floats(logits)).pointer(mem.zeros(8L * VOCAB)).pointer(mem.zeros(8L * VOCAB))
+                    .pointer(mem.bytes(table.toArray(ValueLayout.JAVA_BYTE))).pointer(mem.ints(0)).pointer(mem.ints(0))
+                    .pointer(countBuf).pointer(mem.ints(promptMask)).nullPointer().nullPointer().i32(VOCAB));
+        }
+        float[] adjusted = logits.clone();
+        adjusted[3] = 2.5f;
+        adjusted[10] = -2f;
+        adjusted[20] = 2.25f;
+        SampledToken expected = Sampler.create(seeded(1).temperature(0).logprobs(true).topLogprobs(20).build(), VOCAB, 0)
+                .sample(adjusted);
+        assertEquals(expected.token(), mem.readInts(token, 1)[0]);
+        int[] ids = mem.readInts(topIds, SamplingSlots.MAX_TOP);
+        float[] lps = mem.readFloats(topLogprobs, SamplingSlots.MAX_TOP);
+        for (int k = 0; k < 20; k++) {
+            assertEquals(expected.topLogprobs().get(k).token(), ids[k], "top " + k);
+            assertEquals(expected.topLogprobs().get(k).logprob(), lps[k], 1e-5f, "top logprob " + k);
+        }
+        assertEquals(counts[expected.token()] + 1, mem.readInts(countBuf, VOCAB)[expected.token()],
+                "the sampled token is counted for later steps");
+    }
+
+    @Test
     void equalLogitsGreedyTakesTheLowestIdAsTheCpuArgmaxDoes() {
         DeviceBuffer token = mem.zeros(4);
         float[] logits = new float[VOCAB];
