@@ -15,7 +15,8 @@ ARCHIVE=batch-gpu-cuda/target/gpu-check.tar.xz
 LIMIT_MIB=64
 # java.desktop for java.beans (Jinjava's and Jackson's bean introspection), java.sql/naming/management
 # for H2 and HikariCP, jdk.unsupported for JavaCPP, the Vector API for the CPU engine the tests compare
-# with, jdk.zipfs for the JUnit launcher to scan the test jar. jdeps lists more (H2's compiler and attach support, Javassist's agent): optional paths, not taken.
+# with, jdk.zipfs for the JUnit launcher to scan the test jar. jdeps lists more (H2's compiler and
+# attach support, Javassist's agent): optional paths, not taken.
 MODULES=java.base,java.desktop,java.logging,java.management,java.naming,java.scripting,java.sql,java.xml,jdk.incubator.vector,jdk.unsupported,jdk.zipfs
 
 rm -rf "$DIR" "$ARCHIVE"

@@ -50,77 +50,41 @@ __device__ __forceinline__ float half_to_float(unsigned short h) {
     return __uint_as_float(sign | ((exp + 112u) << 23) | (man << 13));
 }
 
-__device__ float block_sum_f(float v, float* scratch) {
+/** A tree reduction over the block's threads; every thread gets the result. */
+template <typename T, typename Op>
+__device__ T block_reduce(T v, T* scratch, Op op) {
     unsigned int t = threadIdx.x;
     scratch[t] = v;
     __syncthreads();
     for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
         if (t < s) {
-            scratch[t] += scratch[t + s];
+            scratch[t] = op(scratch[t], scratch[t + s]);
         }
         __syncthreads();
     }
-    float r = scratch[0];
+    T r = scratch[0];
     __syncthreads();
     return r;
 }
 
-__device__ double block_sum_d(double v, double* scratch) {
-    unsigned int t = threadIdx.x;
-    scratch[t] = v;
-    __syncthreads();
-    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (t < s) {
-            scratch[t] += scratch[t + s];
-        }
-        __syncthreads();
-    }
-    double r = scratch[0];
-    __syncthreads();
-    return r;
-}
+struct SumOp {
+    template <typename T>
+    __device__ T operator()(T a, T b) const { return a + b; }
+};
 
-__device__ float block_max_f(float v, float* scratch) {
-    unsigned int t = threadIdx.x;
-    scratch[t] = v;
-    __syncthreads();
-    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (t < s) {
-            scratch[t] = fmaxf(scratch[t], scratch[t + s]);
-        }
-        __syncthreads();
-    }
-    float r = scratch[0];
-    __syncthreads();
-    return r;
-}
+struct MaxOp {
+    __device__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
 
-__device__ u64 block_min_u64(u64 v, u64* scratch) {
-    unsigned int t = threadIdx.x;
-    scratch[t] = v;
-    __syncthreads();
-    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (t < s && scratch[t + s] < scratch[t]) {
-            scratch[t] = scratch[t + s];
-        }
-        __syncthreads();
-    }
-    u64 r = scratch[0];
-    __syncthreads();
-    return r;
-}
+struct MinOp {
+    template <typename T>
+    __device__ T operator()(T a, T b) const { return b < a ? b : a; }
+};
 
-__device__ int block_max_i(int v, int* scratch) {
-    unsigned int t = threadIdx.x;
-    scratch[t] = v;
-    __syncthreads();
-    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (t < s && scratch[t + s] > scratch[t]) {
-            scratch[t] = scratch[t + s];
-        }
-        __syncthreads();
-    }
-    int r = scratch[0];
-    __syncthreads();
-    return r;
-}
+__device__ float block_sum_f(float v, float* scratch) { return block_reduce(v, scratch, SumOp()); }
+
+__device__ double block_sum_d(double v, double* scratch) { return block_reduce(v, scratch, SumOp()); }
+
+__device__ float block_max_f(float v, float* scratch) { return block_reduce(v, scratch, MaxOp()); }
+
+__device__ u64 block_min_u64(u64 v, u64* scratch) { return block_reduce(v, scratch, MinOp()); }

@@ -4,7 +4,6 @@ import io.batchllm.cuda.internal.GpuDevice;
 import io.batchllm.cuda.internal.KernelSource;
 import io.batchllm.cuda.internal.NvrtcOptions;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUfunc_st;
@@ -23,7 +22,6 @@ import org.bytedeco.javacpp.SizeTPointer;
  */
 public final class CudaGpu implements Gpu {
     private final GpuDevice device;
-    private final List<AutoCloseable> owned = new ArrayList<>();
 
     public CudaGpu(GpuDevice device) {
         this.device = device;
@@ -80,6 +78,7 @@ public final class CudaGpu implements Gpu {
         }
     }
 
+    /** Waits for the device; buffers, streams and modules are closed by whoever created them. */
     @Override
     public void close() {
         Native.cuda(cudart.cudaDeviceSynchronize(), "cudaDeviceSynchronize");

@@ -8,7 +8,8 @@ import io.batchllm.cuda.internal.KernelSource;
  * implementation is {@link CudaGpu} (JavaCPP over the CUDA runtime, NVRTC and cuBLAS); the tests
  * also run the kernels through an emulator that implements this interface on the CPU.
  *
- * <p>Not thread safe: one engine thread drives it. {@link #close()} frees what it created.
+ * <p>Not thread safe: one engine thread drives it. What it hands out (buffers, streams, modules, GEMM
+ * handles) is closed by the caller; {@link #close()} waits for the device to finish.
  */
 public interface Gpu extends AutoCloseable {
 

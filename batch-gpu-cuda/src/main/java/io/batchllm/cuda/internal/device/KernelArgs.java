@@ -8,7 +8,8 @@ import java.util.List;
  * A kernel's arguments, in the order of its C signature: device pointers (as addresses; 0 is the
  * null pointer) and scalars of the C types {@code int}, {@code long long}, {@code float} and
  * {@code double}. Passing the wrong kind for a parameter is undefined behaviour on the device, so
- * every kernel has one Java method that builds its arguments (see the executor's launchers).
+ * each kernel's arguments should be built in one place; the tests' emulator checks every launch
+ * against the kernel's C signature.
  */
 public final class KernelArgs {
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.batchllm.cuda.internal.Bf16;
 import io.batchllm.cuda.internal.KernelSource;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -187,15 +188,15 @@ abstract class AttentionContract extends GpuTestBase {
         fillCache();
         float[] qkv = randomFloats(2 * ROW, 1f);
         short[] together = decode(qkv, new int[] {lengths[0] - 1, lengths[1] - 1}, new int[] {0, 1}, 16, 5);
-        float[] alone = java.util.Arrays.copyOf(qkv, ROW);
+        float[] alone = Arrays.copyOf(qkv, ROW);
         short[] single = decode(alone, new int[] {lengths[0] - 1}, new int[] {0}, 16, 3);
-        assertArrayEquals(single, java.util.Arrays.copyOf(together, HEADS * HEAD_DIM));
+        assertArrayEquals(single, Arrays.copyOf(together, HEADS * HEAD_DIM));
     }
 
     private short[] prefill(float[] qkv, int[] positions, int[] tileFirst, int[] tileCount) {
         int tokens = positions.length;
         int[] tokenSeq = new int[tokens];
-        java.util.Arrays.fill(tokenSeq, 1);
+        Arrays.fill(tokenSeq, 1);
         DeviceBuffer out = mem.zeros((long) tokens * HEADS * HEAD_DIM * 2);
         int shared = (2 * 32 * (HEAD_DIM + 1) + 16 * HEAD_DIM + 16 * 32 + 3 * 16) * 4;
         kernel(KernelSource.ATTENTION, "attention_prefill").launch(new LaunchShape(tileFirst.length, HEADS, 1, 32,

@@ -12,6 +12,7 @@ import io.batchllm.cuda.internal.NvrtcOptions;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +34,7 @@ class CudaGpuTest {
         for (KernelSource s : KernelSource.values()) {
             byte[] cubin = NvrtcCompiler.compile(s, NvrtcOptions.forDevice(d));
             // an ELF image, not PTX text: the driver loads it without JIT compilation
-            assertArrayEquals(new byte[] {0x7f, 'E', 'L', 'F'}, java.util.Arrays.copyOf(cubin, 4), s.file());
+            assertArrayEquals(new byte[] {0x7f, 'E', 'L', 'F'}, Arrays.copyOf(cubin, 4), s.file());
         }
     }
 

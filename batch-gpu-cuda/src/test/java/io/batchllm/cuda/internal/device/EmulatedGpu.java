@@ -1,5 +1,7 @@
 package io.batchllm.cuda.internal.device;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.batchllm.cuda.internal.GpuDevice;
 import io.batchllm.cuda.internal.KernelSource;
 import java.io.IOException;
@@ -18,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -41,10 +44,25 @@ public final class EmulatedGpu implements Gpu {
     private static final Map<KernelSource, Path> LIBRARIES = new EnumMap<>(KernelSource.class);
 
     private final Arena arena = Arena.ofShared();
-    private final Map<Integer, ExecutorService> pools = new java.util.HashMap<>();
+    private final Map<Integer, ExecutorService> pools = new HashMap<>();
 
-    /** Whether {@code g++} is on the PATH (the emulator needs it to build the kernels). */
-    public static boolean available() {
+    private static Boolean compilerPresent;
+
+    /** A new emulator; the test is skipped (an assumption fails) when g++, which builds the kernels, is missing. */
+    public static Gpu openOrSkip() {
+        assumeTrue(available(), "g++ is not on the PATH: the kernels cannot be emulated here");
+        return new EmulatedGpu();
+    }
+
+    /** Whether {@code g++} is on the PATH. */
+    public static synchronized boolean available() {
+        if (compilerPresent == null) {
+            compilerPresent = runsGpp();
+        }
+        return compilerPresent;
+    }
+
+    private static boolean runsGpp() {
         try {
             Process p = new ProcessBuilder("g++", "--version").redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();

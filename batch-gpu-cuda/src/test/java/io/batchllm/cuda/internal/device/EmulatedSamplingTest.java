@@ -1,19 +1,10 @@
 package io.batchllm.cuda.internal.device;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import org.junit.jupiter.api.BeforeAll;
-
-/** The sampling contract on the CPU emulator. */
+/** The sampling contract on the CPU emulator: every kernel line runs in every build that has g++. */
 class EmulatedSamplingTest extends SamplingContract {
-
-    @BeforeAll
-    static void needsACompiler() {
-        assumeTrue(EmulatedGpu.available(), "g++ is not on the PATH: the kernels cannot be emulated here");
-    }
 
     @Override
     Gpu createGpu() {
-        return new EmulatedGpu();
+        return EmulatedGpu.openOrSkip();
     }
 }

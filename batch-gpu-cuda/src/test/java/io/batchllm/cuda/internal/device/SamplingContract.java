@@ -11,6 +11,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -62,7 +63,7 @@ abstract class SamplingContract extends GpuTestBase {
         for (int step = 0; step < steps; step++) {
             float[] logits = randomFloats(r * VOCAB, 2f);
             int[] index = new int[r];
-            java.util.Arrays.fill(index, step);
+            Arrays.fill(index, step);
             sample.launch(LaunchShape.of(r, THREADS), stream, KernelArgs.of().pointer(token).pointer(logprob)
                     .pointer(topIds).pointer(topLogprobs).pointer(status).pointer(mem.floats(logits)).pointer(keys)
                     .pointer(weights).pointer(params).pointer(slotBuf).pointer(mem.ints(index)).pointer(counts)
