@@ -138,6 +138,9 @@ extern "C" __global__ void attention_prefill(bf16* out, const float* qkv, const 
                                              const int* tile_token_count, int n_heads, int n_kv_heads,
                                              int head_dim, int block_size, float scale) {
     BLLM_DYNAMIC_SHARED(float, smem);
+    if (PREFILL_QUERIES * head_dim > PREFILL_MAX_ACC * (int) blockDim.x) {
+        __trap();  // too few threads to hold the tile's accumulators: a launcher bug, never a silent result
+    }
     int stride = head_dim + 1;  // one float of padding: lanes reading one column hit different banks
     float* ks = smem;
     float* vs = ks + PREFILL_KEYS * stride;

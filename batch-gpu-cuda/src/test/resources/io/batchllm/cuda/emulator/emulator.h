@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <pthread.h>
 
@@ -60,6 +61,8 @@ static inline int __float_as_int(float f) {
     std::memcpy(&i, &f, 4);
     return i;
 }
+
+static inline void __trap() { std::abort(); }
 
 static inline float __fadd_rn(float a, float b) { return a + b; }
 static inline float __fsub_rn(float a, float b) { return a - b; }
