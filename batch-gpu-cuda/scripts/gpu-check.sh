@@ -103,7 +103,7 @@ if [ -n "$JAVA" ] && [ -f "$PKG/junit-console.jar" ]; then
     TEST_JAR=$(ls "$PKG"/lib/batch-gpu-cuda-*-tests.jar)
     timeout $(( $(left) - 150 )) "$JAVA" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx4g \
         -Dorg.bytedeco.javacpp.cachedir="$CACHE" -Dbatchllm.shared.dir="$ROOT/../shared" \
-        -jar "$PKG/junit-console.jar" execute --disable-banner --details=tree --class-path "$CLASSPATH_JARS" \
+        -jar "$PKG/junit-console.jar" execute --disable-banner --disable-ansi-colors --details=tree --class-path "$CLASSPATH_JARS" \
         --scan-class-path "$TEST_JAR" --fail-if-no-tests "${TAGS[@]}" --reports-dir "$CACHE/reports" \
         > "$CACHE/tests.log" 2>&1
     rc=$?
