@@ -11,6 +11,8 @@ import io.batchllm.spi.BackendConfig;
 import io.batchllm.spi.InferenceBackend;
 import io.batchllm.spi.InferenceRequest;
 import io.batchllm.spi.InferenceResult;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -29,9 +31,12 @@ import org.slf4j.LoggerFactory;
  * Serves {@code /v1/chat/completions} and {@code /v1/completions}; keeps twice the engines' sequence
  * slots in flight so that a new request is queued as soon as a sequence finishes.
  *
+ * <p>Its engines' meters (preemptions, KV blocks) are registered by {@link #bindTo}, which the batch
+ * service calls with its registry.
+ *
  * <p>Thread safe. Owns its engines: {@link #close()} stops them and closes their executors.
  */
-public final class LocalBackend implements InferenceBackend {
+public final class LocalBackend implements InferenceBackend, MeterBinder {
     private static final Logger log = LoggerFactory.getLogger(LocalBackend.class);
 
     private final Map<String, LocalEngine> engines;
@@ -54,7 +59,7 @@ public final class LocalBackend implements InferenceBackend {
      * @param clock gives the responses' {@code created}
      * @throws ModelFormatException naming the model and its file when one cannot be loaded (the models
      *     loaded before it are closed again)
-     * @throws IllegalArgumentException for a bad backend option, naming it
+     * @throws IllegalArgumentException for a bad or unknown backend option, naming it
      */
     public static LocalBackend load(BackendConfig config, String backendName,
             Function<Path, ? extends DeviceExecutor> executors, Clock clock) {
@@ -112,6 +117,12 @@ public final class LocalBackend implements InferenceBackend {
     private static String fingerprint(String backendName, DeviceExecutor executor, Path file) {
         int hash = (executor.config().toString() + "|" + file.getFileName()).hashCode();
         return "fp_" + backendName + "_" + HexFormat.of().toHexDigits(hash);
+    }
+
+    /** Registers every engine's meters, each tagged with its model. */
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        engines.values().forEach(e -> e.bindTo(registry));
     }
 
     @Override

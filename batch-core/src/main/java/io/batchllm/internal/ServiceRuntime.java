@@ -62,6 +62,7 @@ public final class ServiceRuntime implements AutoCloseable {
         this.metrics = new ServiceMetrics(settings.meterRegistry());
         this.backends = new BackendRegistry(settings.backends(), settings.providers(), settings.models(),
                 settings.backendName(), settings.threads(), settings.backendOptions());
+        backends.bindMeters(settings.meterRegistry());
         Set<String> eps = new LinkedHashSet<>();
         for (String m : backends.models()) {
             eps.addAll(backends.forModel(m).endpoints());
