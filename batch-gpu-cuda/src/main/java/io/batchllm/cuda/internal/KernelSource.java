@@ -18,12 +18,14 @@ public enum KernelSource {
     NORM("norm.cu", "rmsnorm"),
     /** RoPE on the fused QKV rows with the paged K/V write. */
     ROPE_KV("rope_kv.cu", "rope_kv_write"),
-    /** Paged attention: decode with split-K, the split merge, chunked prefill. */
-    ATTENTION("attention.cu", "attention_decode", "attention_combine", "attention_prefill"),
+    /** Paged attention for decodes and prefill chunks alike, split over long contexts, and the split merge. */
+    ATTENTION("attention.cu", "attention", "attention_combine"),
     /** SwiGLU, residual add, fp32 to bf16. */
     FFN("ffn.cu", "silu_mul", "residual_add", "f32_to_bf16"),
     /** The sampling chain of the CPU sampler, with top logprobs. */
-    SAMPLING("sampling.cu", "sample_tokens");
+    SAMPLING("sampling.cu", "sample_tokens"),
+    /** The per-slot state a step changes: fed-back tokens, appended blocks, penalty histories. */
+    STEP("step.cu", "feedback_tokens", "append_blocks", "init_history");
 
     /** The directory of the sources on the class path. */
     public static final String RESOURCE_DIR = "/io/batchllm/cuda/kernels/";

@@ -9,14 +9,15 @@ import java.util.Map;
 /**
  * Writes a sequence's sampling settings in the layout of the kernels' {@code struct SamplingParams}
  * (sampling.cu): {@value #BYTES} bytes a slot, little-endian, offsets as the constants below. A test
- * compiles the struct on the host and checks every offset against these.
+ * compiles the struct on the host (the kernel emulator) and checks every offset against these.
  *
- * <p>The seed is passed resolved: a request without one gets a random seed when its sequence is
- * registered, as the CPU sampler draws one when it is created.
+ * <p>The seed is passed resolved: a request without one gets a random seed from the engine when its
+ * sequence starts. The penalties' float values are the CPU sampler's ({@code (float)} of the
+ * settings), so that the kernel computes with the same numbers.
  */
 public final class SamplingSlots {
     /** Bytes of one slot. */
-    public static final int BYTES = 72;
+    public static final int BYTES = 80;
     static final long SEED = 0;
     static final long TEMPERATURE = 8;
     static final long TOP_P = 16;
@@ -30,6 +31,9 @@ public final class SamplingSlots {
     static final long FLAGS = 56;
     static final long BIAS_OFFSET = 60;
     static final long BIAS_COUNT = 64;
+    static final long MIN_TOKENS = 68;
+    static final long END_OFFSET = 72;
+    static final long END_COUNT = 76;
 
     /** Flag bits, as {@code SAMPLE_*} in sampling.cu. */
     public static final int GREEDY = 1;
@@ -48,14 +52,19 @@ public final class SamplingSlots {
     private SamplingSlots() {
     }
 
+    /** Where a slot's logit biases and end tokens are in the kernels' token arrays. */
+    public record Lists(int biasOffset, int endOffset, int endCount) {
+    }
+
     /**
      * Writes slot {@code slot} of {@code table} (which holds {@code BYTES} bytes per slot).
      *
      * @param seed the resolved seed
      * @param choice the choice index (0 to n-1)
-     * @param biasOffset where this slot's logit-bias entries start in the bias arrays (see {@link #writeBias})
+     * @param lists where this slot's logit biases ({@link #writeBias}) and end tokens are; the end
+     *     tokens count only while {@link SamplingParams#minTokens()} tokens were not generated
      */
-    public static void write(MemorySegment table, int slot, SamplingParams p, long seed, int choice, int biasOffset) {
+    public static void write(MemorySegment table, int slot, SamplingParams p, long seed, int choice, Lists lists) {
         if (p.topLogprobs() > MAX_TOP) {
             throw new IllegalArgumentException("at most " + MAX_TOP + " top logprobs, got " + p.topLogprobs());
         }
@@ -66,33 +75,26 @@ public final class SamplingSlots {
         s.set(DOUBLE, MIN_P, p.minP());
         s.set(FLOAT, PRESENCE, (float) p.presencePenalty());
         s.set(FLOAT, FREQUENCY, (float) p.frequencyPenalty());
-        s.set(FLOAT, REPETITION, 1f);
+        s.set(FLOAT, REPETITION, (float) p.repetitionPenalty());
         s.set(INT, TOP_K, p.topK());
         s.set(INT, CHOICE, choice);
         s.set(INT, TOP_LOGPROBS, p.logprobs() ? p.topLogprobs() : 0);
         s.set(INT, FLAGS, flags(p));
-        s.set(INT, BIAS_OFFSET, biasOffset);
+        s.set(INT, BIAS_OFFSET, lists.biasOffset());
         s.set(INT, BIAS_COUNT, p.logitBias().size());
-        s.set(INT, BIAS_COUNT + 4, 0);
+        s.set(INT, MIN_TOKENS, p.minTokens());
+        s.set(INT, END_OFFSET, lists.endOffset());
+        s.set(INT, END_COUNT, lists.endCount());
     }
 
     /**
-     * Turns on the repetition penalty of slot {@code slot} (vLLM's rule: the logit of a token seen in
-     * the prompt or the output is divided by {@code penalty} when positive, multiplied when negative).
-     * {@link SamplingParams} has no such field yet; the kernel has the step.
+     * The {@code SAMPLE_*} flags of {@code p}: the repetition penalty (vLLM's rule: the logit of a
+     * token seen in the prompt or the output is divided by the penalty when positive, multiplied when
+     * negative) has its own flag, for it needs the prompt's tokens.
      */
-    public static void writeRepetitionPenalty(MemorySegment table, int slot, float penalty) {
-        if (!(penalty > 0)) {
-            throw new IllegalArgumentException("the repetition penalty must be positive, got " + penalty);
-        }
-        MemorySegment s = table.asSlice((long) slot * BYTES, BYTES);
-        s.set(FLOAT, REPETITION, penalty);
-        s.set(INT, FLAGS, s.get(INT, FLAGS) | REPETITION_PENALTY);
-    }
-
-    /** The {@code SAMPLE_*} flags of {@code p}. */
     public static int flags(SamplingParams p) {
-        return (p.greedy() ? GREEDY : 0) | (p.logprobs() ? LOGPROBS : 0) | (p.penalized() ? PENALTIES : 0);
+        return (p.greedy() ? GREEDY : 0) | (p.logprobs() ? LOGPROBS : 0) | (p.penalized() ? PENALTIES : 0)
+                | (p.repetitionPenalty() != 1 ? REPETITION_PENALTY : 0);
     }
 
     /**

@@ -2,6 +2,7 @@
 // CPU's io.batchllm.engine.sampling.Sampler: the same chain, the same candidate order and the same
 // draw rule, with the random number taken from (seed, choice, generated-token index):
 //   1. logit bias; 2. penalties (repetition, then frequency and presence over generated tokens);
+//   (logprobs are taken here); the min_tokens mask of the end tokens;
 //   3. greedy (temperature 0 or top-k 1): the argmax, ties to the lowest id;
 //   4. top-k by (logit desc, id asc); 5. weights exp((logit - max) / temperature);
 //   6. top-p: the shortest most-likely-first prefix reaching top_p of the mass; 7. min-p;
@@ -41,8 +42,33 @@ struct SamplingParams {
     int flags;                 // 56: SAMPLE_*
     int bias_offset;           // 60: first entry of this slot in bias_tokens / bias_values
     int bias_count;            // 64
-    int reserved;              // 68
-};                             // 72 bytes
+    int min_tokens;            // 68: the end tokens are masked while fewer were generated
+    int end_offset;            // 72: first entry of this slot in end_tokens
+    int end_count;             // 76
+};                             // 80 bytes
+
+#ifdef BATCHLLM_EMULATOR
+/** The struct's size and field offsets as the compiler lays them out, for the test of SamplingSlots. */
+extern "C" void sampling_params_layout(long long* out) {
+    out[0] = sizeof(SamplingParams);
+    out[1] = offsetof(SamplingParams, seed);
+    out[2] = offsetof(SamplingParams, temperature);
+    out[3] = offsetof(SamplingParams, top_p);
+    out[4] = offsetof(SamplingParams, min_p);
+    out[5] = offsetof(SamplingParams, presence_penalty);
+    out[6] = offsetof(SamplingParams, frequency_penalty);
+    out[7] = offsetof(SamplingParams, repetition_penalty);
+    out[8] = offsetof(SamplingParams, top_k);
+    out[9] = offsetof(SamplingParams, choice);
+    out[10] = offsetof(SamplingParams, top_logprobs);
+    out[11] = offsetof(SamplingParams, flags);
+    out[12] = offsetof(SamplingParams, bias_offset);
+    out[13] = offsetof(SamplingParams, bias_count);
+    out[14] = offsetof(SamplingParams, min_tokens);
+    out[15] = offsetof(SamplingParams, end_offset);
+    out[16] = offsetof(SamplingParams, end_count);
+}
+#endif
 
 __host__ __device__ __forceinline__ u64 splitmix_mix(u64 z) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -166,20 +192,22 @@ __device__ int draw_in_id_order(const double* w, int vocab, double target, doubl
 
 /**
  * Samples rows [0, gridDim.x). Row r belongs to slot row_slot[r] (its SamplingParams, its count row)
- * and is the sequence's generated token number row_gen_index[r] (0 for the first).
+ * and is the sequence's generated token number row_gen_index[r] (0 for the first): its random number,
+ * and whether its end tokens (end_tokens[end_offset, end_offset + end_count)) are still masked.
  *
  * logits [rows][vocab] is adjusted in place. keys [rows][vocab] (u64) and weights [rows][vocab] (double)
  * are scratch.
  * counts [slots][vocab] (null when no slot is penalized) holds each slot's generated-token counts and
  * is incremented here; prompt_mask [slots][(vocab + 31) / 32] (may be null) marks the prompt tokens
  * the repetition penalty also applies to. Outputs per row: the token (-1 on error), its logprob (NaN
- * without logprobs), up to SAMPLE_MAX_TOP alternatives, and a SAMPLE_* status.
+ * without logprobs), up to SAMPLE_MAX_TOP alternatives, and a SAMPLE_* status; and per slot (when
+ * last_token is not null) the token again, which the slot's next decode feeds back.
  */
 extern "C" __global__ void sample_tokens(int* out_token, float* out_logprob, int* out_top_ids, float* out_top_logprobs,
-                                         int* out_status, float* logits, u64* keys, double* weights,
+                                         int* out_status, int* last_token, float* logits, u64* keys, double* weights,
                                          const SamplingParams* params, const int* row_slot, const int* row_gen_index,
                                          int* counts, const unsigned int* prompt_mask, const int* bias_tokens,
-                                         const float* bias_values, int vocab) {
+                                         const float* bias_values, const int* end_tokens, int vocab) {
     __shared__ double dscratch[BLLM_MAX_THREADS];
     __shared__ float fscratch[BLLM_MAX_THREADS];
     __shared__ u64 kscratch[BLLM_MAX_THREADS];
@@ -230,6 +258,9 @@ extern "C" __global__ void sample_tokens(int* out_token, float* out_logprob, int
         if (threadIdx.x == 0) {
             out_token[r] = -1;
             out_status[r] = nans > 0.0f ? SAMPLE_NAN : SAMPLE_ALL_NEG_INF;
+            if (last_token != 0) {
+                last_token[slot] = -1;
+            }
         }
         return;
     }
@@ -258,6 +289,32 @@ extern "C" __global__ void sample_tokens(int* out_token, float* out_logprob, int
                 out_top_ids[r * SAMPLE_MAX_TOP + k] = id;
                 out_top_logprobs[r * SAMPLE_MAX_TOP + k] = (float) ((double) row[id] - log_z);
             }
+        }
+    }
+
+    // min_tokens: the end tokens cannot be drawn yet (after the logprobs, which describe the model)
+    if (row_gen_index[r] < p.min_tokens && p.end_count > 0) {
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            for (int e = 0; e < p.end_count; e++) {
+                row[end_tokens[p.end_offset + e]] = BLLM_NEG_INF;
+            }
+        }
+        __syncthreads();
+        local_max = BLLM_NEG_INF;
+        for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+            local_max = fmaxf(local_max, row[i]);
+        }
+        max = block_max_f(local_max, fscratch);
+        if (max == BLLM_NEG_INF) {
+            if (threadIdx.x == 0) {
+                out_token[r] = -1;
+                out_status[r] = SAMPLE_ALL_NEG_INF;
+                if (last_token != 0) {
+                    last_token[slot] = -1;
+                }
+            }
+            return;
         }
     }
 
@@ -354,6 +411,9 @@ extern "C" __global__ void sample_tokens(int* out_token, float* out_logprob, int
     if (threadIdx.x == 0) {
         out_token[r] = token;
         out_status[r] = SAMPLE_OK;
+        if (last_token != 0) {
+            last_token[slot] = token;
+        }
         out_logprob[r] = (p.flags & SAMPLE_LOGPROBS) ? (float) ((double) row[token] - log_z) : __int_as_float(0x7fc00000);
         if (count != 0 && (p.flags & (SAMPLE_PENALTIES | SAMPLE_REPETITION))) {
             count[token] += 1;

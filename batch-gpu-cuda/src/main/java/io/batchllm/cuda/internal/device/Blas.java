@@ -10,6 +10,12 @@ public interface Blas extends AutoCloseable {
      */
     void gemm(GemmCall call, long a, long b, long c);
 
+    /**
+     * Gives the library a fixed workspace for its calls, so that it never allocates one while a stream
+     * is captured into a graph (cuBLAS's rule for graph capture).
+     */
+    void useWorkspace(DeviceBuffer workspace);
+
     @Override
     void close();
 }

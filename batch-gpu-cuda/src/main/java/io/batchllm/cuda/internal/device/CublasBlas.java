@@ -29,6 +29,12 @@ final class CublasBlas implements Blas {
                 type(c.cType()), c.ldc(), cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT), "cublasGemmEx " + c);
     }
 
+    @Override
+    public void useWorkspace(DeviceBuffer workspace) {
+        Native.blas(cublas.cublasSetWorkspace_v2(handle, Native.at(workspace.address()), workspace.bytes()),
+                "cublasSetWorkspace");
+    }
+
     private static int op(boolean transpose) {
         return transpose ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N;
     }

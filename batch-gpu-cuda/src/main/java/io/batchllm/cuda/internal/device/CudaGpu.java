@@ -7,6 +7,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.cudart.CUgraphExec_st;
+import org.bytedeco.cuda.cudart.CUgraph_st;
 import org.bytedeco.cuda.cudart.CUmod_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
@@ -16,9 +18,9 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.SizeTPointer;
 
 /**
- * {@link Gpu} over the CUDA runtime (memory, streams, events), the driver API (module load, launch),
- * NVRTC ({@link NvrtcCompiler}) and cuBLAS ({@link CublasBlas}), through JavaCPP. Device 0, its primary
- * context. Create it only after the probe found the device usable.
+ * {@link Gpu} over the CUDA runtime (memory, pinned memory, streams, events, graphs), the driver API
+ * (module load, launch), NVRTC ({@link NvrtcCompiler}) and cuBLAS ({@link CublasBlas}), through
+ * JavaCPP. Device 0, its primary context. Create it only after the probe found the device usable.
  */
 public final class CudaGpu implements Gpu {
     private final GpuDevice device;
@@ -46,6 +48,27 @@ public final class CudaGpu implements Gpu {
                     + (info[0] >> 20) + " MiB free): CUDA error " + err);
         }
         return new Buffer(p.address(), bytes);
+    }
+
+    @Override
+    public PinnedBuffer allocatePinned(long bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("bytes must be >= 1, got " + bytes);
+        }
+        Pointer p = new Pointer();
+        Native.cuda(cudart.cudaMallocHost(p, bytes), "cudaMallocHost(" + bytes + " bytes)");
+        MemorySegment segment = MemorySegment.ofAddress(p.address()).reinterpret(bytes);
+        return new PinnedBuffer() {
+            @Override
+            public MemorySegment segment() {
+                return segment;
+            }
+
+            @Override
+            public void close() {
+                Native.cuda(cudart.cudaFreeHost(Native.at(segment.address())), "cudaFreeHost");
+            }
+        };
     }
 
     @Override
@@ -134,8 +157,42 @@ public final class CudaGpu implements Gpu {
         }
 
         @Override
+        public void beginCapture() {
+            // thread-local mode: only this thread's unsafe calls (a cudaMalloc, say) break the capture
+            Native.cuda(cudart.cudaStreamBeginCapture(handle, cudart.cudaStreamCaptureModeThreadLocal),
+                    "cudaStreamBeginCapture");
+        }
+
+        @Override
+        public Graph endCapture() {
+            CUgraph_st graph = new CUgraph_st();
+            Native.cuda(cudart.cudaStreamEndCapture(handle, graph), "cudaStreamEndCapture");
+            CUgraphExec_st exec = new CUgraphExec_st();
+            try {
+                Native.cuda(cudart.cudaGraphInstantiate(exec, graph, 0L), "cudaGraphInstantiate");
+            } catch (IllegalStateException e) {
+                cudart.cudaGraphDestroy(graph);
+                throw e;
+            }
+            return new CudaGraph(graph, exec);
+        }
+
+        @Override
         public void close() {
             Native.cuda(cudart.cudaStreamDestroy(handle), "cudaStreamDestroy");
+        }
+    }
+
+    private record CudaGraph(CUgraph_st graph, CUgraphExec_st exec) implements Graph {
+        @Override
+        public void launch(Stream stream) {
+            Native.cuda(cudart.cudaGraphLaunch(exec, ((CudaStream) stream).handle), "cudaGraphLaunch");
+        }
+
+        @Override
+        public void close() {
+            Native.cuda(cudart.cudaGraphExecDestroy(exec), "cudaGraphExecDestroy");
+            Native.cuda(cudart.cudaGraphDestroy(graph), "cudaGraphDestroy");
         }
     }
 
@@ -143,6 +200,16 @@ public final class CudaGpu implements Gpu {
         @Override
         public void synchronize() {
             Native.cuda(cudart.cudaEventSynchronize(handle), "cudaEventSynchronize");
+        }
+
+        @Override
+        public boolean isDone() {
+            int err = cudart.cudaEventQuery(handle);
+            if (err == cudart.cudaErrorNotReady) {
+                return false;
+            }
+            Native.cuda(err, "cudaEventQuery");
+            return true;
         }
 
         @Override
@@ -167,7 +234,7 @@ public final class CudaGpu implements Gpu {
             }
             CUfunc_st f = new CUfunc_st();
             Native.driver(cudart.cuModuleGetFunction(f, handle, name), "cuModuleGetFunction(" + name + ")");
-            return new CudaKernel(name, f);
+            return new CudaKernel(name, f, new int[1]);
         }
 
         @Override
@@ -176,7 +243,8 @@ public final class CudaGpu implements Gpu {
         }
     }
 
-    private record CudaKernel(String name, CUfunc_st function) implements Kernel {
+    /** {@code optedIn}: the dynamic shared memory the kernel was allowed past 48 KiB, set once per size. */
+    private record CudaKernel(String name, CUfunc_st function, int[] optedIn) implements Kernel {
         @Override
         public void launch(LaunchShape shape, Stream stream, KernelArgs args) {
             List<KernelArgs.Arg> list = args.list();
@@ -193,9 +261,10 @@ public final class CudaGpu implements Gpu {
                     }
                     params.put(i, Native.at(values.address() + at));
                 }
-                if (shape.sharedBytes() > 48 * 1024) {
+                if (shape.sharedBytes() > 48 * 1024 && shape.sharedBytes() > optedIn[0]) {
                     Native.driver(cudart.cuFuncSetAttribute(function, cudart.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                             shape.sharedBytes()), "cuFuncSetAttribute(" + name + ")");
+                    optedIn[0] = shape.sharedBytes();
                 }
                 Native.driver(cudart.cuLaunchKernel(function, shape.gridX(), shape.gridY(), shape.gridZ(), shape.threads(),
                         1, 1, shape.sharedBytes(), ((CudaStream) stream).handle, params, null), "cuLaunchKernel(" + name + ")");

@@ -4,9 +4,10 @@ import io.batchllm.cuda.internal.GpuDevice;
 import io.batchllm.cuda.internal.KernelSource;
 
 /**
- * One GPU, as the executor uses it: memory, streams, kernels compiled for it and GEMMs. The real
- * implementation is {@link CudaGpu} (JavaCPP over the CUDA runtime, NVRTC and cuBLAS); the tests
- * also run the kernels through an emulator that implements this interface on the CPU.
+ * One GPU, as the executor uses it: memory, pinned host memory, streams, kernels compiled for it and
+ * GEMMs. The real implementation is {@link CudaGpu} (JavaCPP over the CUDA runtime, NVRTC and
+ * cuBLAS); the tests also run the kernels, and the whole executor, through an emulator that
+ * implements this interface on the CPU.
  *
  * <p>Not thread safe: one engine thread drives it. What it hands out (buffers, streams, modules, GEMM
  * handles) is closed by the caller; {@link #close()} waits for the device to finish.
@@ -22,6 +23,14 @@ public interface Gpu extends AutoCloseable {
      * @throws IllegalStateException if the device cannot give that much, naming the size
      */
     DeviceBuffer allocate(long bytes);
+
+    /**
+     * Reserves {@code bytes} of page-locked host memory: what asynchronous copies read from and write
+     * to (a copy from pageable memory would make the host wait for it).
+     *
+     * @throws IllegalStateException if the host cannot give that much
+     */
+    PinnedBuffer allocatePinned(long bytes);
 
     /** A new stream. */
     Stream newStream();

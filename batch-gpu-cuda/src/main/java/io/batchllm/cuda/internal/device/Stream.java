@@ -4,8 +4,14 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * An ordered queue of device work: copies, kernel launches and GEMMs run in the order they were
- * issued, asynchronously to the host. The host memory of a copy must stay valid until the stream has
- * passed it ({@link #synchronize()} or an {@link Event}). Not thread safe.
+ * issued, asynchronously to the host. The host memory of a copy must stay valid, and unchanged, until
+ * the stream has passed it ({@link #synchronize()} or an {@link Event}). A failure on the device
+ * surfaces at the next wait. Not thread safe.
+ *
+ * <p><b>Capture.</b> Between {@link #beginCapture()} and {@link #endCapture()} the work issued to the
+ * stream (kernel launches, GEMMs) is recorded into a {@link Graph} instead of run; the graph then
+ * replays it with the same arguments (the same device addresses: only the memory they point to may
+ * change between replays). Copies and waits are not allowed while capturing.
  */
 public interface Stream extends AutoCloseable {
 
@@ -23,6 +29,17 @@ public interface Stream extends AutoCloseable {
 
     /** Waits until everything issued so far has run. */
     void synchronize();
+
+    /** Starts recording the stream's work into a graph instead of running it. */
+    void beginCapture();
+
+    /**
+     * Stops recording and returns the graph of what was issued since {@link #beginCapture()}, ready to
+     * launch.
+     *
+     * @throws IllegalStateException if the stream was not capturing, or the capture failed
+     */
+    Graph endCapture();
 
     @Override
     void close();

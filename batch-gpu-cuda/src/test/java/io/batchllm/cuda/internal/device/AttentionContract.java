@@ -9,8 +9,10 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /**
- * RoPE with the paged KV write, and paged attention (decode with split-K, chunked prefill), against
- * plain Java: the CPU engine's rotation, and softmax attention over the same bf16 keys and values.
+ * RoPE with the paged KV write, and paged attention (decodes and prefill chunks through one kernel,
+ * split over long contexts), against plain Java: the CPU engine's rotation, and softmax attention over
+ * the same bf16 keys and values; and that a token's attention output is the same bits however it is
+ * scheduled.
  */
 abstract class AttentionContract extends GpuTestBase {
     static final int HEADS = 4;
@@ -145,24 +147,52 @@ abstract class AttentionContract extends GpuTestBase {
         return out;
     }
 
-    private short[] decode(float[] qkv, int[] positions, int[] tokenSeq, int splitLen, int splits) {
+    /**
+     * Runs the attention kernel (and the split merge) over {@code positions.length} tokens cut into
+     * the given tiles, with splits of {@code splitLen} positions and a grid of {@code splits}.
+     */
+    private short[] attend(float[] qkv, int[] positions, int[] tokenSeq, int[] tileFirst, int[] tileCount, int splitLen,
+                           int splits) {
         int tokens = positions.length;
         DeviceBuffer out = mem.zeros((long) tokens * HEADS * HEAD_DIM * 2);
         DeviceBuffer acc = mem.zeros((long) tokens * HEADS * splits * HEAD_DIM * 4);
         DeviceBuffer ml = mem.zeros((long) tokens * HEADS * splits * 2 * 4);
-        DeviceBuffer qkvBuf = mem.floats(qkv);
         DeviceBuffer pos = mem.ints(positions);
-        kernel(KernelSource.ATTENTION, "attention_decode").launch(new LaunchShape(tokens, HEADS, splits, 16,
-                (splitLen + HEAD_DIM) * 4), stream, KernelArgs.of().pointer(out).pointer(acc).pointer(ml).pointer(qkvBuf)
-                .pointer(mem.shorts(kc)).pointer(mem.shorts(vc)).pointer(pos).pointer(mem.ints(tokenSeq))
-                .pointer(mem.ints(tables)).i32(tableStride).i32(HEADS).i32(KV_HEADS).i32(HEAD_DIM).i32(BLOCK)
-                .i32(splitLen).f32((float) (1 / Math.sqrt(HEAD_DIM))));
-        if (splits > 1) {
-            kernel(KernelSource.ATTENTION, "attention_combine").launch(new LaunchShape(tokens, HEADS, 1, 8, 0), stream,
-                    KernelArgs.of().pointer(out).pointer(acc).pointer(ml).pointer(pos).i32(HEADS).i32(HEAD_DIM)
-                            .i32(splits).i32(splitLen));
-        }
+        int shared = (2 * 32 * (HEAD_DIM + 1) + 16 * HEAD_DIM + 16 * 32 + 3 * 16) * 4;
+        kernel(KernelSource.ATTENTION, "attention").launch(new LaunchShape(tileFirst.length, HEADS, splits, 32, shared),
+                stream, KernelArgs.of().pointer(out).pointer(acc).pointer(ml).pointer(mem.floats(qkv))
+                        .pointer(mem.shorts(kc)).pointer(mem.shorts(vc)).pointer(pos).pointer(mem.ints(tokenSeq))
+                        .pointer(mem.ints(tables)).i32(tableStride).pointer(mem.ints(tileFirst))
+                        .pointer(mem.ints(tileCount)).i32(HEADS).i32(KV_HEADS).i32(HEAD_DIM).i32(BLOCK).i32(splitLen)
+                        .f32((float) (1 / Math.sqrt(HEAD_DIM))));
+        kernel(KernelSource.ATTENTION, "attention_combine").launch(new LaunchShape(tokens, HEADS, 1, 8, 0), stream,
+                KernelArgs.of().pointer(out).pointer(acc).pointer(ml).pointer(pos).i32(HEADS).i32(HEAD_DIM).i32(splits)
+                        .i32(splitLen));
         return mem.readShorts(out, tokens * HEADS * HEAD_DIM);
+    }
+
+    /** Every token its own tile, as the executor runs decodes. */
+    private short[] decode(float[] qkv, int[] positions, int[] tokenSeq, int splits) {
+        int[] first = new int[positions.length];
+        int[] count = new int[positions.length];
+        for (int t = 0; t < positions.length; t++) {
+            first[t] = t;
+            count[t] = 1;
+        }
+        return attend(qkv, positions, tokenSeq, first, count, 32, splits);
+    }
+
+    private void assertMatchesSoftmax(float[] qkv, short[] out, int[] positions, int[] tokenSeq) {
+        for (int t = 0; t < positions.length; t++) {
+            for (int h = 0; h < HEADS; h++) {
+                float[] expected = reference(qkv, t, h, tokenSeq[t], positions[t]);
+                float[] actual = new float[HEAD_DIM];
+                for (int d = 0; d < HEAD_DIM; d++) {
+                    actual[d] = Bf16.toFloat(out[(t * HEADS + h) * HEAD_DIM + d]);
+                }
+                assertClose(expected, actual, BF16_RELATIVE, 1e-3f, "token " + t + " head " + h);
+            }
+        }
     }
 
     @Test
@@ -170,64 +200,55 @@ abstract class AttentionContract extends GpuTestBase {
         fillCache();
         float[] qkv = randomFloats(2 * ROW, 1f);
         int[] positions = {lengths[0] - 1, lengths[1] - 1};
-        short[] out = decode(qkv, positions, new int[] {0, 1}, 16, 5);
-        for (int t = 0; t < 2; t++) {
-            for (int h = 0; h < HEADS; h++) {
-                float[] expected = reference(qkv, t, h, t, positions[t]);
-                float[] actual = new float[HEAD_DIM];
-                for (int d = 0; d < HEAD_DIM; d++) {
-                    actual[d] = Bf16.toFloat(out[(t * HEADS + h) * HEAD_DIM + d]);
-                }
-                assertClose(expected, actual, BF16_RELATIVE, 1e-3f, "token " + t + " head " + h);
-            }
-        }
+        // splits of 32 positions: 2 and 3 of them, merged by attention_combine
+        assertMatchesSoftmax(qkv, decode(qkv, positions, new int[] {0, 1}, 5), positions, new int[] {0, 1});
     }
 
     @Test
-    void aDecodeTokensOutputDoesNotDependOnItsBatchMates() {
+    void aDecodeTokensOutputDoesNotDependOnItsBatchMatesOrTheGridsSplitCount() {
         fillCache();
         float[] qkv = randomFloats(2 * ROW, 1f);
-        short[] together = decode(qkv, new int[] {lengths[0] - 1, lengths[1] - 1}, new int[] {0, 1}, 16, 5);
+        short[] together = decode(qkv, new int[] {lengths[0] - 1, lengths[1] - 1}, new int[] {0, 1}, 5);
         float[] alone = Arrays.copyOf(qkv, ROW);
-        short[] single = decode(alone, new int[] {lengths[0] - 1}, new int[] {0}, 16, 3);
+        short[] single = decode(alone, new int[] {lengths[0] - 1}, new int[] {0}, 2);
         assertArrayEquals(single, Arrays.copyOf(together, HEADS * HEAD_DIM));
     }
 
-    private short[] prefill(float[] qkv, int[] positions, int[] tileFirst, int[] tileCount) {
-        int tokens = positions.length;
-        int[] tokenSeq = new int[tokens];
-        Arrays.fill(tokenSeq, 1);
-        DeviceBuffer out = mem.zeros((long) tokens * HEADS * HEAD_DIM * 2);
-        int shared = (2 * 32 * (HEAD_DIM + 1) + 16 * HEAD_DIM + 16 * 32 + 3 * 16) * 4;
-        kernel(KernelSource.ATTENTION, "attention_prefill").launch(new LaunchShape(tileFirst.length, HEADS, 1, 32,
-                shared), stream, KernelArgs.of().pointer(out).pointer(mem.floats(qkv)).pointer(mem.shorts(kc))
-                .pointer(mem.shorts(vc)).pointer(mem.ints(positions)).pointer(mem.ints(tokenSeq)).pointer(mem.ints(tables))
-                .i32(tableStride).pointer(mem.ints(tileFirst)).pointer(mem.ints(tileCount)).i32(HEADS).i32(KV_HEADS)
-                .i32(HEAD_DIM).i32(BLOCK).f32((float) (1 / Math.sqrt(HEAD_DIM))));
-        return mem.readShorts(out, tokens * HEADS * HEAD_DIM);
+    /** A chunk of 20 tokens of sequence 1 at positions 45..64: 0..44 were prefilled by earlier steps. */
+    private static int[] chunkPositions() {
+        int[] positions = new int[20];
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] = 45 + i;
+        }
+        return positions;
     }
 
     @Test
     void prefillAttentionOfAChunkMatchesSoftmaxAttentionAndIgnoresTheTiling() {
         fillCache();
-        int tokens = 20;
-        int[] positions = new int[tokens];
-        for (int i = 0; i < tokens; i++) {
-            positions[i] = 45 + i;  // a later chunk: positions 0..44 were prefilled by earlier steps
-        }
-        float[] qkv = randomFloats(tokens * ROW, 1f);
-        short[] out = prefill(qkv, positions, new int[] {0, 16}, new int[] {16, 4});
-        for (int t = 0; t < tokens; t++) {
-            for (int h = 0; h < HEADS; h++) {
-                float[] expected = reference(qkv, t, h, 1, positions[t]);
-                float[] actual = new float[HEAD_DIM];
-                for (int d = 0; d < HEAD_DIM; d++) {
-                    actual[d] = Bf16.toFloat(out[(t * HEADS + h) * HEAD_DIM + d]);
-                }
-                assertClose(expected, actual, BF16_RELATIVE, 1e-3f, "token " + t + " head " + h);
-            }
-        }
-        assertArrayEquals(out, prefill(qkv, positions, new int[] {0, 5}, new int[] {5, 15}),
+        int[] positions = chunkPositions();
+        int[] tokenSeq = new int[positions.length];
+        Arrays.fill(tokenSeq, 1);
+        float[] qkv = randomFloats(positions.length * ROW, 1f);
+        short[] out = attend(qkv, positions, tokenSeq, new int[] {0, 16}, new int[] {16, 4}, 32, 3);
+        assertMatchesSoftmax(qkv, out, positions, tokenSeq);
+        assertArrayEquals(out, attend(qkv, positions, tokenSeq, new int[] {0, 5}, new int[] {5, 15}, 32, 3),
                 "a query's result does not depend on the tile it is in");
+    }
+
+    @Test
+    void aTokenGetsTheSameBitsAsADecodeAsInAPromptChunk() {
+        fillCache();
+        int[] positions = chunkPositions();
+        int[] tokenSeq = new int[positions.length];
+        Arrays.fill(tokenSeq, 1);
+        float[] qkv = randomFloats(positions.length * ROW, 1f);
+        short[] chunk = attend(qkv, positions, tokenSeq, new int[] {0, 16}, new int[] {16, 4}, 32, 3);
+        for (int t = 0; t < positions.length; t++) {
+            float[] one = Arrays.copyOfRange(qkv, t * ROW, (t + 1) * ROW);
+            short[] decoded = decode(one, new int[] {positions[t]}, new int[] {1}, 3);
+            assertArrayEquals(decoded, Arrays.copyOfRange(chunk, t * HEADS * HEAD_DIM, (t + 1) * HEADS * HEAD_DIM),
+                    "token at position " + positions[t]);
+        }
     }
 }
