@@ -50,6 +50,17 @@ public abstract class DeviceExecutorContract {
      */
     protected abstract DeviceExecutor newExecutor(ModelWeights weights);
 
+    /**
+     * The executor whose seeded samples this one's must equal, token for token (logprobs within
+     * 1e-4): the CPU executor, for a device that computes the CPU's logits. A device whose logits
+     * differ from the CPU's (one that rounds to bf16) returns one that runs its own forward pass and
+     * samples those logits with the CPU's {@link io.batchllm.engine.sampling.Sampler}, so that what is
+     * compared is still the sampling. The contract closes it.
+     */
+    protected DeviceExecutor referenceExecutor(ModelWeights weights) {
+        return new CpuExecutor(weights, 1);
+    }
+
     @AfterEach
     void closeAll() throws Exception {
         for (int i = toClose.size() - 1; i >= 0; i--) {
@@ -189,7 +200,7 @@ public abstract class DeviceExecutorContract {
     void seededSamplingOfEveryKindAgreesWithTheCpuExecutor() {
         SyntheticModel model = synthetic();
         DeviceExecutor ex = executor(model.weights());
-        DeviceExecutor cpu = new CpuExecutor(model.weights(), 1);
+        DeviceExecutor cpu = referenceExecutor(model.weights());
         toClose.add(cpu);
         List<SamplingParams> params = varied();
         int[][] tokens = new int[2][];

@@ -18,7 +18,8 @@ import java.util.Objects;
  * A tied LM head is the embedding's region, not a copy. Every region starts on a
  * {@value #ALIGNMENT}-byte boundary (cuBLAS wants 16; 256 is what cudaMalloc gives).
  *
- * <p>Immutable. {@link #write} fills a host staging buffer of {@link #totalBytes()} with the layout.
+ * <p>Immutable. {@link #write} fills a host staging buffer of {@link #totalBytes()} with the layout;
+ * {@link #writeRegion} writes one region, for an upload through a smaller staging buffer.
  */
 public final class WeightPlan {
     /** Alignment of every region, in bytes. */
@@ -109,21 +110,36 @@ public final class WeightPlan {
             throw new IllegalArgumentException("the staging buffer holds " + staging.byteSize() + " bytes, the plan needs "
                     + totalBytes);
         }
-        double[] freqs = model.ropeFrequencies();
         for (Region r : regions.values()) {
-            if (r.sources().isEmpty() && r.form() != Form.F64_ROPE) {
-                continue;  // an alias
-            }
-            switch (r.form()) {
-                case BF16, BF16_STACKED -> Bf16Weights.writeStacked(r.sources(), staging, r.offset());
-                case F32 -> {
-                    long at = r.offset();
-                    for (GgufTensor t : r.sources()) {
-                        at += Bf16Weights.writeF32(t, staging, at);
-                    }
+            writeRegion(r, staging.asSlice(r.offset(), r.bytes()));
+        }
+    }
+
+    /** Whether {@code r} is another region's bytes (the tied LM head), with nothing of its own to write. */
+    public static boolean isAlias(Region r) {
+        return r.sources().isEmpty() && r.form() != Form.F64_ROPE;
+    }
+
+    /** The largest region's bytes: a staging buffer that size can upload the model region by region. */
+    public long largestRegionBytes() {
+        return regions.values().stream().mapToLong(Region::bytes).max().orElse(0);
+    }
+
+    /** Writes region {@code r}'s bytes at the start of {@code dst} (at least {@code r.bytes()} long); an alias writes nothing. */
+    public void writeRegion(Region r, MemorySegment dst) {
+        switch (r.form()) {
+            case BF16, BF16_STACKED -> {
+                if (!isAlias(r)) {
+                    Bf16Weights.writeStacked(r.sources(), dst, 0);
                 }
-                case F64_ROPE -> MemorySegment.copy(MemorySegment.ofArray(freqs), 0, staging, r.offset(), r.bytes());
             }
+            case F32 -> {
+                long at = 0;
+                for (GgufTensor t : r.sources()) {
+                    at += Bf16Weights.writeF32(t, dst, at);
+                }
+            }
+            case F64_ROPE -> MemorySegment.copy(MemorySegment.ofArray(model.ropeFrequencies()), 0, dst, 0, r.bytes());
         }
     }
 

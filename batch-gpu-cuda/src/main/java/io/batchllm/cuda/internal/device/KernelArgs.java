@@ -48,6 +48,11 @@ public final class KernelArgs {
         return add(Kind.POINTER, buffer.address(offset));
     }
 
+    /** A pointer to a device address (inside a buffer: a weight region, say). */
+    public KernelArgs address(long address) {
+        return add(Kind.POINTER, address);
+    }
+
     /** The null pointer (the kernels take it for "none", e.g. no bias). */
     public KernelArgs nullPointer() {
         return add(Kind.POINTER, 0);

@@ -1,0 +1,779 @@
+package io.batchllm.cuda.internal;
+
+import io.batchllm.cuda.internal.device.Blas;
+import io.batchllm.cuda.internal.device.CudaGpu;
+import io.batchllm.cuda.internal.device.DataType;
+import io.batchllm.cuda.internal.device.DeviceBuffer;
+import io.batchllm.cuda.internal.device.GemmCall;
+import io.batchllm.cuda.internal.device.Gpu;
+import io.batchllm.cuda.internal.device.Graph;
+import io.batchllm.cuda.internal.device.PinnedBuffer;
+import io.batchllm.cuda.internal.device.Stream;
+import io.batchllm.engine.gguf.GgufFile;
+import io.batchllm.engine.model.DeviceDefaults;
+import io.batchllm.engine.model.DeviceExecutor;
+import io.batchllm.engine.model.KvLayout;
+import io.batchllm.engine.model.ModelConfig;
+import io.batchllm.engine.model.ModelWeights;
+import io.batchllm.engine.model.SequenceStart;
+import io.batchllm.engine.model.SlotTable;
+import io.batchllm.engine.model.StepHandle;
+import io.batchllm.engine.model.StepPlan;
+import io.batchllm.engine.sampling.SamplingParams;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+
+/**
+ * The CUDA {@link DeviceExecutor}: the model's weights in bf16 on the GPU (uploaded once), the paged
+ * KV cache and every sequence's state kept there, the forward pass as cuBLAS GEMMs and the NVRTC
+ * kernels, and the sampling on the device, so that a step sends only what changed and gets back only
+ * the sampled tokens and the logprobs asked for.
+ *
+ * <p><b>A step</b> ({@link #submit}) is checked by the {@link SlotTable}, then queued on one stream
+ * and answered by a handle at once: the new sequences' settings, biases, end tokens and penalty
+ * histories; the blocks appended to block tables; then one forward pass per {@link #stepTokens()}
+ * tokens (a larger step runs as several passes over the same buffers): fed-back tokens filled in from
+ * the slots' last samples, embedding, and per layer RMSNorm, the fused QKV GEMM, RoPE with the K/V
+ * write into the cache, attention, the output GEMM adding into the residual stream (beta = 1),
+ * RMSNorm, the fused gate‖up GEMM, SiLU·up and the down GEMM adding into the residual stream; then
+ * the final RMSNorm of the sampling rows only, the LM head of those rows, and the sampling kernel.
+ * The results are copied into pinned memory and read when the handle is awaited. Up to
+ * {@value #STEPS_IN_FLIGHT} steps may be in flight; a further submit first waits for the oldest.
+ *
+ * <p><b>Batch invariance.</b> Each kernel computes a row from that row alone, with block sizes fixed
+ * by the model, and attention is one kernel for decodes and prompt chunks (see attention.cu), so a
+ * sequence's tokens do not depend on its batch mates, its chunking, slot or blocks, or a restart.
+ * The GEMMs are cuBLAS's: on a GPU their summation order per element may change with the number of
+ * tokens (cuBLAS picks its kernels by shape), which only the GPU check can show.
+ *
+ * <p><b>CUDA graphs.</b> A pass of fed-back decodes only (the steady state) is padded to the next size
+ * of {@link GraphBatchSizes} with rows of a spare greedy slot, and replayed from a graph captured the
+ * first time that size runs: one launch instead of ~10 per layer. Off with {@link Options#graphs()}.
+ *
+ * <p>Not thread safe (see {@link DeviceExecutor}). Owns its {@link Gpu} and closes it.
+ */
+public final class CudaExecutor implements DeviceExecutor {
+    /** Sequences the GPU suggests when the user sets none: hundreds keep its GEMMs weight-read-bound at most. */
+    public static final int DEFAULT_MAX_SEQUENCES = 256;
+    /** Tokens of one forward pass, and the step budget the GPU suggests. */
+    public static final int DEFAULT_STEP_TOKENS = 2048;
+    /** Steps queued on the device at once before a submit waits for the oldest (the engine keeps two). */
+    static final int STEPS_IN_FLIGHT = 3;
+    /** A context is attended in at most this many splits (each at least {@value #MIN_SPLIT_LENGTH} positions). */
+    static final int MAX_SPLITS = 8;
+    /** Shortest split of a long context. */
+    static final int MIN_SPLIT_LENGTH = 512;
+    /** cuBLAS's workspace, fixed so that GEMMs can be captured into graphs (32 MiB, cuBLAS's advice for Hopper). */
+    static final long BLAS_WORKSPACE_BYTES = 32L << 20;
+
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final SamplingParams PADDING_SAMPLING = SamplingParams.builder().temperature(0).build();
+
+    /**
+     * How the executor runs.
+     *
+     * @param stepTokens tokens per forward pass (its activation buffers' size), at least 1; default
+     *     {@value #DEFAULT_STEP_TOKENS}
+     * @param graphs whether decode passes are replayed as CUDA graphs; default true
+     * @param sizing how much of the free memory the KV cache may take
+     */
+    public record Options(int stepTokens, boolean graphs, KvCacheSizing sizing) {
+        /** The defaults. */
+        public static final Options DEFAULTS = new Options(DEFAULT_STEP_TOKENS, true, KvCacheSizing.DEFAULTS);
+
+        public Options {
+            if (stepTokens < 1) {
+                throw new IllegalArgumentException("stepTokens must be at least 1, got " + stepTokens);
+            }
+        }
+    }
+
+    private final ModelConfig config;
+    private final Options options;
+    private final Gpu gpu;
+    private final Stream stream;
+    private final Blas blas;
+    private final DeviceBuffer blasWorkspace;
+    private final ForwardKernels kernels;
+    private final DeviceWeights weights;
+    private final Layers layers;
+    private final TokenBuffers work;
+    private final PassInput pass;
+    private final int splitLength;
+    private final int splits;
+    private final DeviceDefaults defaults;
+    private final StagingArea[] staging = new StagingArea[STEPS_IN_FLIGHT];
+    private final CudaStepHandle[] inFlight = new CudaStepHandle[STEPS_IN_FLIGHT];
+    private int nextStaging;
+
+    private KvLayout layout;
+    private DeviceBuffer kv;
+    private SlotBuffers slotState;
+    private SlotTable slots;
+    /** Per slot: the generated-token index of its next sample. */
+    private int[] generated = new int[0];
+    /** Per slot: the step (stamp) that started it. */
+    private int[] startedIn = new int[0];
+    private int stamp;
+    private GraphBatchSizes graphSizes;
+    private final Map<Integer, Graph> graphs = new TreeMap<>();
+    private boolean closed;
+
+    /**
+     * Uploads {@code weights} to {@code gpu} and compiles the kernels. The weights are read only here;
+     * the executor takes ownership of {@code gpu}.
+     *
+     * @throws IllegalArgumentException if the model's shape is one the kernels cannot run
+     * @throws IllegalStateException if the device cannot hold the weights and buffers
+     */
+    public CudaExecutor(Gpu gpu, ModelWeights weights, Options options) {
+        this.config = weights.config();
+        this.options = options;
+        this.gpu = gpu;
+        this.splitLength = splitLength(config.contextLength());
+        this.splits = (config.contextLength() + splitLength - 1) / splitLength;
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            stream = open(opened, gpu.newStream());
+            blas = open(opened, gpu.blas(stream));
+            blasWorkspace = open(opened, gpu.allocate(BLAS_WORKSPACE_BYTES));
+            blas.useWorkspace(blasWorkspace);
+            kernels = open(opened, new ForwardKernels(gpu, config));
+            this.weights = open(opened, DeviceWeights.upload(gpu, stream, weights));
+            layers = new Layers(this.weights, weights);
+            work = open(opened, new TokenBuffers(gpu, config, options.stepTokens(), splits));
+            pass = new PassInput(options.stepTokens());
+            defaults = suggest();
+        } catch (RuntimeException | Error e) {
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                closeQuietly(opened.get(i), e);
+            }
+            closeQuietly(gpu, e);
+            throw e;
+        }
+    }
+
+    /**
+     * Opens a GGUF model on device 0 as the probe found it: the weights are uploaded, then the file is
+     * closed.
+     */
+    public static CudaExecutor load(Path gguf, GpuDevice device, Options options) {
+        try (GgufFile file = GgufFile.open(gguf)) {
+            return new CudaExecutor(new CudaGpu(device), ModelWeights.fromGguf(file), options);
+        }
+    }
+
+    private static <T extends AutoCloseable> T open(List<AutoCloseable> opened, T resource) {
+        opened.add(resource);
+        return resource;
+    }
+
+    private static void closeQuietly(AutoCloseable c, Throwable cause) {
+        try {
+            c.close();
+        } catch (Exception | Error e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    /** Split length of a context: at most {@value #MAX_SPLITS} splits, a multiple of the attention chunk. */
+    static int splitLength(int contextLength) {
+        int keys = ForwardKernels.ATTN_KEYS;
+        int perSplit = (contextLength + MAX_SPLITS - 1) / MAX_SPLITS;
+        return Math.max(MIN_SPLIT_LENGTH, (perSplit + keys - 1) / keys * keys);
+    }
+
+    /** What to suggest, from the memory left once the weights and buffers are in. */
+    private DeviceDefaults suggest() {
+        long free = gpu.memoryInfo()[0];
+        int rows = Math.min(DEFAULT_MAX_SEQUENCES, options.stepTokens());
+        long slotBytes = SlotBuffers.bytes(config, new KvLayout(16, 1), DEFAULT_MAX_SEQUENCES, rows);
+        long cache = Math.max(0, options.sizing().budget(free) - slotBytes);
+        return new DeviceDefaults(DEFAULT_MAX_SEQUENCES, options.stepTokens(), cache);
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The device this executor runs on. */
+    public GpuDevice device() {
+        return gpu.device();
+    }
+
+    /** Tokens one forward pass takes; a larger step runs as several passes. */
+    public int stepTokens() {
+        return options.stepTokens();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On a GPU: {@value #DEFAULT_MAX_SEQUENCES} sequences, steps of {@link #stepTokens()} tokens, and
+     * for the cache {@link KvCacheSizing#fraction()} of the memory free once the weights and working
+     * buffers are allocated, less the reserve and the state of that many sequences.
+     */
+    @Override
+    public DeviceDefaults defaults() {
+        return defaults;
+    }
+
+    @Override
+    public long kvBytesPerToken() {
+        return KvCacheSizing.bytesPerToken(config);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On the GPU: bf16 K and V of every layer in {@code blockCount + 1} blocks (the last is the
+     * padding rows' spare block), every slot's state and the sampling buffers of
+     * {@code min(slots, stepTokens)} rows.
+     */
+    @Override
+    public void allocateKvCache(KvLayout newLayout, int slotCount) {
+        checkOpen();
+        releaseCache();
+        long kvBytes = 2L * config.blockCount() * layerBytes(newLayout);
+        int rows = Math.min(slotCount, options.stepTokens());
+        try {
+            kv = gpu.allocate(kvBytes);
+            slotState = new SlotBuffers(gpu, config, newLayout, slotCount, rows);
+        } catch (IllegalStateException e) {
+            releaseCache();
+            throw new IllegalArgumentException("the KV cache of " + newLayout.blockCount() + " blocks of "
+                    + newLayout.blockSize() + " positions (" + (kvBytes >> 20) + " MiB) and the state of " + slotCount
+                    + " sequences do not fit on " + gpu.device().name() + ": " + e.getMessage()
+                    + "; lower kv_cache_tokens or max_sequences", e);
+        }
+        slots = new SlotTable(newLayout, slotCount, config.vocabSize(), config.contextLength());
+        generated = new int[slotCount];
+        startedIn = new int[slotCount];
+        graphSizes = options.graphs() ? GraphBatchSizes.upTo(rows) : null;
+        layout = newLayout;
+        preparePaddingSlot();
+    }
+
+    private long layerBytes(KvLayout l) {
+        return (l.blockCount() + 1L) * l.blockSize() * config.kvDim() * 2;
+    }
+
+    /** The padding slot: greedy, its whole block table naming the spare block. */
+    private void preparePaddingSlot() {
+        StagingArea st = staging(0);
+        st.reset();
+        int pad = slotState.paddingSlot();
+        MemorySegment params = st.take(SamplingSlots.BYTES);
+        SamplingSlots.write(params, 0, PADDING_SAMPLING, 0, 0, new SamplingSlots.Lists(0, 0, 0));
+        stream.upload(params, slotState.params, (long) pad * SamplingSlots.BYTES);
+        MemorySegment table = st.take(4L * slotState.maxBlocks);
+        for (int i = 0; i < slotState.maxBlocks; i++) {
+            table.setAtIndex(INT, i, layout.blockCount());
+        }
+        stream.upload(table, slotState.blockTables, 4L * pad * slotState.maxBlocks);
+        stream.synchronize();
+    }
+
+    @Override
+    public KvLayout kvLayout() {
+        return layout;
+    }
+
+    @Override
+    public int slots() {
+        return slots == null ? 0 : slots.slots();
+    }
+
+    @Override
+    public StepHandle submit(StepPlan plan) {
+        checkOpen();
+        if (slots == null) {
+            throw new IllegalStateException("no KV cache: call allocateKvCache before the first step");
+        }
+        slots.apply(plan);
+        if (++stamp == Integer.MAX_VALUE) {
+            Arrays.fill(startedIn, 0);
+            stamp = 1;
+        }
+        int ring = nextStaging;
+        nextStaging = (nextStaging + 1) % STEPS_IN_FLIGHT;
+        settle(ring);
+        StagingArea st = staging(ring);
+        st.reset();
+        startSequences(plan, st);
+        appendBlocks(plan, st);
+        int maxTop = 0;
+        for (int e = 0; e < plan.entryCount(); e++) {
+            if (plan.samples(e)) {
+                maxTop = Math.max(maxTop, topLogprobs(slots.sequence(plan.slot(e)).sampling()));
+            }
+        }
+        List<CudaStepHandle.PassOutputs> outputs = runPasses(plan, st, maxTop);
+        CudaStepHandle handle = new CudaStepHandle(stream.record(), plan.entryCount(), maxTop, outputs);
+        inFlight[ring] = handle;
+        return handle;
+    }
+
+    private static int topLogprobs(SamplingParams p) {
+        return p.logprobs() ? p.topLogprobs() : 0;
+    }
+
+    /** Waits for the step that last used staging area {@code ring}, keeping its result (or failure) in its handle. */
+    private void settle(int ring) {
+        CudaStepHandle h = inFlight[ring];
+        if (h != null) {
+            inFlight[ring] = null;
+            h.settle();
+        }
+    }
+
+    private StagingArea staging(int ring) {
+        if (staging[ring] == null) {
+            staging[ring] = new StagingArea(gpu, 1L << 20);
+        }
+        return staging[ring];
+    }
+
+    // --- new sequences
+
+    private void startSequences(StepPlan plan, StagingArea st) {
+        if (plan.startCount() == 0) {
+            return;
+        }
+        boolean moved = false;
+        for (int i = 0; i < plan.startCount(); i++) {
+            SequenceStart s = plan.started(i);
+            moved |= slotState.ensureListRoom(s.sampling().logitBias().size(), endTokens(s).length);
+            startedIn[s.slot()] = stamp;
+            generated[s.slot()] = s.generatedCount();
+        }
+        if (moved) {
+            // every occupied slot's lists moved: write them all again
+            for (int slot = 0; slot < slots.slots(); slot++) {
+                if (slots.sequence(slot) != null) {
+                    writeSettings(slot, slots.sequence(slot), st);
+                }
+            }
+        } else {
+            for (int i = 0; i < plan.startCount(); i++) {
+                writeSettings(plan.started(i).slot(), plan.started(i), st);
+            }
+        }
+        writeHistories(plan, st);
+    }
+
+    /** The end tokens the device masks: only while {@code min_tokens} tokens were not generated yet. */
+    private static int[] endTokens(SequenceStart s) {
+        return s.generatedCount() < s.sampling().minTokens() ? s.endTokens() : new int[0];
+    }
+
+    private void writeSettings(int slot, SequenceStart s, StagingArea st) {
+        SamplingParams p = s.sampling();
+        int[] ends = endTokens(s);
+        MemorySegment params = st.take(SamplingSlots.BYTES);
+        SamplingSlots.write(params, 0, p, s.seed(), s.choiceIndex(),
+                new SamplingSlots.Lists(slotState.biasOffset(slot), slotState.endOffset(slot), ends.length));
+        stream.upload(params, slotState.params, (long) slot * SamplingSlots.BYTES);
+        int bias = p.logitBias().size();
+        if (bias > 0) {
+            MemorySegment tokens = st.take(4L * bias);
+            MemorySegment values = st.take(4L * bias);
+            SamplingSlots.writeBias(tokens, values, 0, p);
+            stream.upload(tokens, slotState.biasTokens(), 4L * slotState.biasOffset(slot));
+            stream.upload(values, slotState.biasValues(), 4L * slotState.biasOffset(slot));
+        }
+        if (ends.length > 0) {
+            MemorySegment e = st.take(4L * ends.length);
+            MemorySegment.copy(ends, 0, e, INT, 0, ends.length);
+            stream.upload(e, slotState.endTokens(), 4L * slotState.endOffset(slot));
+        }
+    }
+
+    /**
+     * The penalty state of the started sequences that have penalties: their generated tokens counted,
+     * their prompt marked (with a repetition penalty), by init_history in batches that fit its buffers.
+     */
+    private void writeHistories(StepPlan plan, StagingArea st) {
+        long capacity = slotState.history.bytes() / 4;
+        List<int[]> batch = new ArrayList<>();
+        long batchTokens = 0;
+        for (int i = 0; i < plan.startCount(); i++) {
+            SequenceStart s = plan.started(i);
+            if (!s.sampling().penalized()) {
+                continue;
+            }
+            int[] prompt = s.sampling().repetitionPenalty() != 1 ? s.promptTokens() : new int[0];
+            int[] history = s.generatedTokens();
+            if (batchTokens + prompt.length + history.length > capacity && !batch.isEmpty()) {
+                flushHistories(batch, st);
+                batch.clear();
+                batchTokens = 0;
+            }
+            batch.add(new int[] {s.slot()});
+            batch.add(prompt);
+            batch.add(history);
+            batchTokens += prompt.length + history.length;
+        }
+        if (!batch.isEmpty()) {
+            flushHistories(batch, st);
+        }
+    }
+
+    /** {@code batch}: per start, its slot, prompt tokens and generated tokens, in threes. */
+    private void flushHistories(List<int[]> batch, StagingArea st) {
+        int starts = batch.size() / 3;
+        long total = 0;
+        for (int i = 0; i < starts; i++) {
+            total += batch.get(3 * i + 1).length + batch.get(3 * i + 2).length;
+        }
+        MemorySegment tokens = st.take(4 * Math.max(1, total));
+        MemorySegment info = st.take(4L * 5 * starts);
+        int at = 0;
+        for (int i = 0; i < starts; i++) {
+            int[] prompt = batch.get(3 * i + 1);
+            int[] history = batch.get(3 * i + 2);
+            info.setAtIndex(INT, 5L * i, batch.get(3 * i)[0]);
+            info.setAtIndex(INT, 5L * i + 1, at);
+            info.setAtIndex(INT, 5L * i + 2, prompt.length);
+            MemorySegment.copy(prompt, 0, tokens, INT, 4L * at, prompt.length);
+            at += prompt.length;
+            info.setAtIndex(INT, 5L * i + 3, at);
+            info.setAtIndex(INT, 5L * i + 4, history.length);
+            MemorySegment.copy(history, 0, tokens, INT, 4L * at, history.length);
+            at += history.length;
+        }
+        stream.upload(tokens, slotState.history, 0);
+        stream.upload(info, slotState.historyInfo, 0);
+        kernels.initHistory(stream, slotState, slotState.history.address(), slotState.historyInfo.address(), starts);
+    }
+
+    // --- block tables
+
+    /**
+     * The blocks the step adds to block tables: a started sequence's whole table (with what its entry
+     * appends), another slot's appended blocks, written by append_blocks in batches.
+     */
+    private void appendBlocks(StepPlan plan, StagingArea st) {
+        TripleWriter w = new TripleWriter(st);
+        for (int i = 0; i < plan.startCount(); i++) {
+            int slot = plan.started(i).slot();
+            int[] table = slots.blockTable(slot);
+            for (int b = 0; b < slots.blockCount(slot); b++) {
+                w.add(slot, b, table[b]);
+            }
+        }
+        for (int e = 0; e < plan.entryCount(); e++) {
+            int slot = plan.slot(e);
+            int added = plan.newBlockCount(e);
+            if (added == 0 || startedIn[slot] == stamp) {
+                continue;
+            }
+            int first = slots.blockCount(slot) - added;
+            for (int b = 0; b < added; b++) {
+                w.add(slot, first + b, plan.newBlock(e, b));
+            }
+        }
+        w.flush();
+    }
+
+    /** Collects (slot, index, block) triples in staging and writes them in batches of {@link SlotBuffers#TRIPLES}. */
+    private final class TripleWriter {
+        private final StagingArea st;
+        private MemorySegment batch;
+        private int count;
+
+        TripleWriter(StagingArea st) {
+            this.st = st;
+        }
+
+        void add(int slot, int index, int block) {
+            if (batch == null) {
+                batch = st.take(12L * SlotBuffers.TRIPLES);
+            }
+            long at = 3L * count;
+            batch.setAtIndex(INT, at, slot);
+            batch.setAtIndex(INT, at + 1, index);
+            batch.setAtIndex(INT, at + 2, block);
+            if (++count == SlotBuffers.TRIPLES) {
+                flush();
+            }
+        }
+
+        void flush() {
+            if (count > 0) {
+                stream.upload(batch.asSlice(0, 12L * count), slotState.triples, 0);
+                kernels.appendBlocks(stream, slotState.blockTables.address(), slotState.maxBlocks,
+                        slotState.triples.address(), count);
+                batch = null;
+                count = 0;
+            }
+        }
+    }
+
+    // --- forward passes
+
+    /** Cuts the entries into passes of at most {@link #stepTokens()} tokens and runs them. */
+    private List<CudaStepHandle.PassOutputs> runPasses(StepPlan plan, StagingArea st, int maxTop) {
+        List<CudaStepHandle.PassOutputs> outputs = new ArrayList<>(1);
+        pass.clear();
+        for (int e = 0; e < plan.entryCount(); e++) {
+            int slot = plan.slot(e);
+            int n = plan.tokenCount(e);
+            boolean fedBack = plan.isFeedback(e);
+            int done = 0;
+            while (done < n) {
+                if (pass.room() == 0) {
+                    runPass(st, maxTop, outputs);
+                    pass.clear();
+                }
+                int take = Math.min(pass.room(), n - done);
+                int first = pass.addRun(slot, plan.position(e) + done, take, fedBack);
+                if (!fedBack) {
+                    for (int i = 0; i < take; i++) {
+                        pass.token[first + i] = plan.token(e, done + i);
+                    }
+                }
+                done += take;
+                if (done == n && plan.samples(e)) {
+                    pass.addRow(slot, generated[slot]++, first + take - 1, e,
+                            topLogprobs(slots.sequence(slot).sampling()));
+                }
+            }
+        }
+        if (pass.tokens > 0) {
+            runPass(st, maxTop, outputs);
+        }
+        return outputs;
+    }
+
+    private void runPass(StagingArea st, int maxTop, List<CudaStepHandle.PassOutputs> outputs) {
+        int graphSize = graphSize();
+        if (graphSize > 0) {
+            pass.padTo(graphSize, slotState.paddingSlot());
+        }
+        MemorySegment in = st.take(pass.byteSize());
+        pass.write(in);
+        stream.upload(in, work.input, 0);
+        long base = work.input.address();
+        if (pass.feedbacks > 0) {
+            kernels.feedback(stream, base + pass.tokenAt(), base + pass.feedbackAtAt(), base + pass.feedbackSlotAt(),
+                    slotState.lastToken.address(), pass.feedbacks);
+        }
+        if (graphSize > 0) {
+            graph(graphSize).launch(stream);
+        } else {
+            forward();
+        }
+        if (pass.rows > 0) {
+            int stride = slotState.rows;
+            MemorySegment out = st.take(maxTop > 0 ? SlotBuffers.outputBytes(stride) : 12L * stride);
+            stream.download(slotState.outputs, 0, out);
+            outputs.add(new CudaStepHandle.PassOutputs(pass.rows(), out, stride));
+        }
+    }
+
+    /** The padded size whose graph runs this pass, or 0 to run it eagerly. */
+    private int graphSize() {
+        if (graphSizes == null || !pass.decodeOnly()) {
+            return 0;
+        }
+        OptionalInt size = graphSizes.padded(pass.tokens);
+        return size.isPresent() && size.getAsInt() <= slotState.rows && size.getAsInt() <= pass.capacity
+                ? size.getAsInt() : 0;
+    }
+
+    /** The graph of a padded decode pass of {@code size} tokens, captured the first time it is needed. */
+    private Graph graph(int size) {
+        Graph g = graphs.get(size);
+        if (g == null) {
+            stream.beginCapture();
+            try {
+                forward();
+            } finally {
+                g = stream.endCapture();
+            }
+            graphs.put(size, g);
+        }
+        return g;
+    }
+
+    /**
+     * For tests that compare logits: row {@code row} of the last pass's logits, after its bias and
+     * penalties (none for a greedy sequence without them, whose row is the model's). Waits for the
+     * device.
+     */
+    float[] logits(int row) {
+        stream.synchronize();
+        int vocab = config.vocabSize();
+        try (PinnedBuffer host = gpu.allocatePinned(4L * vocab)) {
+            stream.download(slotState.logits, 4L * row * vocab, host.segment());
+            stream.synchronize();
+            return host.segment().toArray(ValueLayout.JAVA_FLOAT);
+        }
+    }
+
+    /** The sizes a graph has been captured for, ascending (for tests). */
+    List<Integer> capturedGraphSizes() {
+        return List.copyOf(graphs.keySet());
+    }
+
+    /** Queues the forward pass of {@link #pass} (its inputs uploaded), the final norm, LM head and sampling. */
+    private void forward() {
+        int n = pass.tokens;
+        int dim = config.embeddingLength();
+        int ffn = config.feedForwardLength();
+        long in = work.input.address();
+        long x = work.x.address();
+        long xb = work.xb.address();
+        long qkv = work.qkv.address();
+        long att = work.att.address();
+        long positions = in + pass.positionAt();
+        long tokenSlot = in + pass.slotAt();
+        long tables = slotState.blockTables.address();
+        int stride = slotState.maxBlocks;
+        int blockSize = layout.blockSize();
+        long layer = layerBytes(layout);
+        long kBase = kv.address();
+        long vBase = kBase + config.blockCount() * layer;
+        kernels.embed(stream, x, layers.tokenEmbedding, in + pass.tokenAt(), n);
+        for (int l = 0; l < config.blockCount(); l++) {
+            long k = kBase + l * layer;
+            long v = vBase + l * layer;
+            kernels.rmsnorm(stream, xb, x, layers.attnNorm[l], 0, n);
+            blas.gemm(GemmCall.linear(TokenBuffers.qkvWidth(config), dim, n, DataType.F32, false), layers.qkv[l], xb, qkv);
+            kernels.ropeKvWrite(stream, qkv, layers.qkvBias[l], k, v, positions, tokenSlot, tables, stride,
+                    layers.ropeFreqs, blockSize, n);
+            kernels.attention(stream, att, work.partialAcc.address(), work.partialMl.address(), qkv, k, v, positions,
+                    tokenSlot, tables, stride, in + pass.tileFirstAt(), in + pass.tileCountAt(), blockSize,
+                    splitLength, splits, pass.tiles, n);
+            blas.gemm(GemmCall.linear(dim, config.queryDim(), n, DataType.F32, true), layers.attnOutput[l], att, x);
+            kernels.rmsnorm(stream, xb, x, layers.ffnNorm[l], 0, n);
+            blas.gemm(GemmCall.linear(2 * ffn, dim, n, DataType.F32, false), layers.gateUp[l], xb,
+                    work.gateUp.address());
+            kernels.siluMul(stream, work.ffnAct.address(), work.gateUp.address(), n);
+            blas.gemm(GemmCall.linear(dim, ffn, n, DataType.F32, true), layers.down[l], work.ffnAct.address(), x);
+        }
+        int rows = pass.rows;
+        if (rows > 0) {
+            kernels.rmsnorm(stream, slotState.finalIn.address(), x, layers.outputNorm, in + pass.rowLastAt(), rows);
+            blas.gemm(GemmCall.linear(config.vocabSize(), dim, rows, DataType.F32, false), layers.output,
+                    slotState.finalIn.address(), slotState.logits.address());
+            kernels.sample(stream, slotState, in + pass.rowSlotAt(), in + pass.rowGenAt(), rows);
+        }
+    }
+
+    /** The weights' device addresses, per layer, resolved once. */
+    private static final class Layers {
+        final long tokenEmbedding;
+        final long outputNorm;
+        final long output;
+        final long ropeFreqs;
+        final long[] attnNorm;
+        final long[] qkv;
+        final long[] qkvBias;
+        final long[] attnOutput;
+        final long[] ffnNorm;
+        final long[] gateUp;
+        final long[] down;
+
+        Layers(DeviceWeights w, ModelWeights model) {
+            tokenEmbedding = w.address("token_embd");
+            outputNorm = w.address("output_norm");
+            output = w.address("output");
+            ropeFreqs = w.address("rope_freqs");
+            int n = model.layers().size();
+            attnNorm = new long[n];
+            qkv = new long[n];
+            qkvBias = new long[n];
+            attnOutput = new long[n];
+            ffnNorm = new long[n];
+            gateUp = new long[n];
+            down = new long[n];
+            for (int l = 0; l < n; l++) {
+                String p = "blk." + l + ".";
+                attnNorm[l] = w.address(p + "attn_norm");
+                qkv[l] = w.address(p + "qkv");
+                qkvBias[l] = w.has(p + "qkv_bias") ? w.address(p + "qkv_bias") : 0;
+                attnOutput[l] = w.address(p + "attn_output");
+                ffnNorm[l] = w.address(p + "ffn_norm");
+                gateUp[l] = w.address(p + "gate_up");
+                down[l] = w.address(p + "ffn_down");
+            }
+        }
+    }
+
+    // --- lifecycle
+
+    /** Frees the cache and the slots' state (after every step in flight has finished). */
+    private void releaseCache() {
+        for (int i = 0; i < STEPS_IN_FLIGHT; i++) {
+            settle(i);
+        }
+        stream.synchronize();
+        for (Graph g : graphs.values()) {
+            g.close();
+        }
+        graphs.clear();
+        if (slotState != null) {
+            slotState.close();
+            slotState = null;
+        }
+        if (kv != null) {
+            kv.close();
+            kv = null;
+        }
+        slots = null;
+        layout = null;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this CudaExecutor is closed");
+        }
+    }
+
+    /** Waits for the steps in flight, then frees everything on the device and the device itself. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        try {
+            releaseCache();
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        List<AutoCloseable> all = new ArrayList<>();
+        for (StagingArea s : staging) {
+            if (s != null) {
+                all.add(s);
+            }
+        }
+        all.addAll(List.of(work, weights, kernels, blasWorkspace, blas, stream, gpu));
+        for (AutoCloseable c : all) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = new IllegalStateException("could not free the CUDA executor's resources", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}
