@@ -59,14 +59,37 @@ class CudaBackendProviderTest {
     }
 
     @Test
-    void aUsableGpuIsNamedButTheProviderStaysUnavailableUntilTheExecutorIsWired() {
+    void aUsableGpuMakesTheProviderAvailableNamingTheDevice() {
         Availability a = provider(ProbeResult.found(H100)).availability();
-        assertFalse(a.available());
+        assertTrue(a.available());
         assertTrue(a.reason().contains("NVIDIA H100 80GB HBM3 (sm_90"), a.reason());
-        assertTrue(a.reason().contains("--backend cpu"), a.reason());
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> provider(ProbeResult.found(H100)).create(new BackendConfig(Map.of(), 1, Map.of())));
-        assertTrue(e.getMessage().contains("not wired"), e.getMessage());
+    }
+
+    @Test
+    void withoutAUsableGpuCreatingTheBackendOrAnExecutorFailsWithTheProbesReason() {
+        CudaBackendProvider p = provider(ProbeResult.missing(Problem.NO_DEVICE, "the NVIDIA driver reports no GPU"));
+        BackendConfig config = new BackendConfig(Map.of("m", Path.of("m.gguf")), 1, Map.of());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.create(config));
+        assertEquals("backend 'cuda' is not available: the NVIDIA driver reports no GPU", e.getMessage());
+        e = assertThrows(IllegalStateException.class, () -> p.loadExecutor(Path.of("m.gguf"), config));
+        assertEquals("backend 'cuda' is not available: the NVIDIA driver reports no GPU", e.getMessage());
+    }
+
+    @Test
+    void anUnknownOrBadBackendOptionIsRefusedByNameBeforeAnyModelLoads() {
+        CudaBackendProvider p = provider(ProbeResult.found(H100));
+        Map<String, Path> models = Map.of("m", Path.of("no-such.gguf"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> p.create(new BackendConfig(models, 1, Map.of("gpu_memory_fractoin", "0.5"))));
+        assertTrue(e.getMessage().contains("unknown backend option 'gpu_memory_fractoin' (did you mean gpu_memory_fraction?)"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("cuda_graphs"), "the CUDA options are listed: " + e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> p.create(new BackendConfig(models, 1, Map.of("cuda_graphs", "sometimes"))));
+        assertEquals("backend option cuda_graphs must be true or false, got 'sometimes'", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> p.create(new BackendConfig(models, 1, Map.of("gpu_memory_fraction", "2"))));
+        assertTrue(e.getMessage().contains("gpu_memory_fraction must be above 0 and at most 1"), e.getMessage());
     }
 
     @Test

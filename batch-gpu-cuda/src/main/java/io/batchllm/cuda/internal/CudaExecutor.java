@@ -1,7 +1,6 @@
 package io.batchllm.cuda.internal;
 
 import io.batchllm.cuda.internal.device.Blas;
-import io.batchllm.cuda.internal.device.CudaGpu;
 import io.batchllm.cuda.internal.device.DataType;
 import io.batchllm.cuda.internal.device.DeviceBuffer;
 import io.batchllm.cuda.internal.device.GemmCall;
@@ -9,6 +8,7 @@ import io.batchllm.cuda.internal.device.Gpu;
 import io.batchllm.cuda.internal.device.Graph;
 import io.batchllm.cuda.internal.device.PinnedBuffer;
 import io.batchllm.cuda.internal.device.Stream;
+import io.batchllm.engine.EngineLimits;
 import io.batchllm.engine.gguf.GgufFile;
 import io.batchllm.engine.model.DeviceDefaults;
 import io.batchllm.engine.model.DeviceExecutor;
@@ -29,7 +29,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * The CUDA {@link DeviceExecutor}: the model's weights in bf16 on the GPU (uploaded once), the paged
@@ -86,6 +88,10 @@ public final class CudaExecutor implements DeviceExecutor {
      * @param sizing how much of the free memory the KV cache may take
      */
     public record Options(int stepTokens, boolean graphs, KvCacheSizing sizing) {
+        /** The backend option ({@code true} or {@code false}) that sets {@link #graphs()}. */
+        public static final String GRAPHS_OPTION = "cuda_graphs";
+        /** The backend options the CUDA backend reads besides the engine's ({@link EngineLimits#OPTIONS}). */
+        public static final Set<String> NAMES = Set.of(KvCacheSizing.FRACTION_OPTION, GRAPHS_OPTION);
         /** The defaults. */
         public static final Options DEFAULTS = new Options(DEFAULT_STEP_TOKENS, true, KvCacheSizing.DEFAULTS);
 
@@ -93,6 +99,25 @@ public final class CudaExecutor implements DeviceExecutor {
             if (stepTokens < 1) {
                 throw new IllegalArgumentException("stepTokens must be at least 1, got " + stepTokens);
             }
+        }
+
+        /**
+         * The options of a backend configuration: {@value KvCacheSizing#FRACTION_OPTION},
+         * {@value #GRAPHS_OPTION}, and the engine's {@value EngineLimits#MAX_STEP_TOKENS_OPTION} for the
+         * pass size when it is set (the step budget then fits one pass).
+         *
+         * @throws IllegalArgumentException naming an option that is unknown or has a bad value
+         */
+        public static Options fromBackendOptions(Map<String, String> options) {
+            EngineLimits limits = EngineLimits.fromOptions(options, NAMES);
+            String graphs = options.getOrDefault(GRAPHS_OPTION, "true").strip();
+            if (!graphs.equals("true") && !graphs.equals("false")) {
+                throw new IllegalArgumentException("backend option " + GRAPHS_OPTION + " must be true or false, got '"
+                        + options.get(GRAPHS_OPTION) + "'");
+            }
+            int stepTokens = limits.maxStepTokens() == EngineLimits.AUTO ? DEFAULT_STEP_TOKENS : limits.maxStepTokens();
+            return new Options(stepTokens, graphs.equals("true"),
+                    KvCacheSizing.fromOption(options.get(KvCacheSizing.FRACTION_OPTION)));
         }
     }
 
@@ -162,12 +187,15 @@ public final class CudaExecutor implements DeviceExecutor {
     }
 
     /**
-     * Opens a GGUF model on device 0 as the probe found it: the weights are uploaded, then the file is
-     * closed.
+     * Opens a GGUF model and uploads it to the device {@code gpu} opens (once the file checked out);
+     * the file is closed again once its weights are on the device.
+     *
+     * @throws io.batchllm.engine.gguf.ModelFormatException naming the file and what is wrong with it
      */
-    public static CudaExecutor load(Path gguf, GpuDevice device, Options options) {
+    public static CudaExecutor load(Path gguf, Supplier<Gpu> gpu, Options options) {
         try (GgufFile file = GgufFile.open(gguf)) {
-            return new CudaExecutor(new CudaGpu(device), ModelWeights.fromGguf(file), options);
+            ModelWeights weights = ModelWeights.fromGguf(file);
+            return new CudaExecutor(gpu.get(), weights, options);
         }
     }
 
