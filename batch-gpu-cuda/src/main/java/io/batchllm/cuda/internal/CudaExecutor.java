@@ -265,7 +265,7 @@ public final class CudaExecutor implements DeviceExecutor {
      *
      * <p>On the GPU: bf16 K and V of every layer in {@code blockCount + 1} blocks (the last is the
      * padding rows' spare block), every slot's state and the sampling buffers of
-     * {@code min(slots, stepTokens)} rows.
+     * {@code min(slots, stepTokens)} rows (up to the next graph size, for the padding rows).
      */
     @Override
     public void allocateKvCache(KvLayout newLayout, int slotCount) {
@@ -273,6 +273,11 @@ public final class CudaExecutor implements DeviceExecutor {
         releaseCache();
         long kvBytes = 2L * config.blockCount() * layerBytes(newLayout);
         int rows = Math.min(slotCount, options.stepTokens());
+        GraphBatchSizes sizes = options.graphs() ? GraphBatchSizes.upTo(rows) : null;
+        if (sizes != null) {
+            // room for the padding rows of the largest graph
+            rows = Math.min(options.stepTokens(), sizes.padded(rows).orElse(rows));
+        }
         try {
             kv = gpu.allocate(kvBytes);
             slotState = new SlotBuffers(gpu, config, newLayout, slotCount, rows);
@@ -286,7 +291,7 @@ public final class CudaExecutor implements DeviceExecutor {
         slots = new SlotTable(newLayout, slotCount, config.vocabSize(), config.contextLength());
         generated = new int[slotCount];
         startedIn = new int[slotCount];
-        graphSizes = options.graphs() ? GraphBatchSizes.upTo(rows) : null;
+        graphSizes = sizes;
         layout = newLayout;
         preparePaddingSlot();
     }
@@ -385,7 +390,9 @@ public final class CudaExecutor implements DeviceExecutor {
             generated[s.slot()] = s.generatedCount();
         }
         if (moved) {
-            // every occupied slot's lists moved: write them all again
+            // every occupied slot's lists moved: write them all again, and capture new graphs, for the
+            // captured ones hold the old lists' addresses
+            dropGraphs();
             for (int slot = 0; slot < slots.slots(); slot++) {
                 if (slots.sequence(slot) != null) {
                     writeSettings(slot, slots.sequence(slot), st);
@@ -649,6 +656,14 @@ public final class CudaExecutor implements DeviceExecutor {
         }
     }
 
+    /** Frees the captured graphs (work queued from them keeps running: a replay copies the graph). */
+    private void dropGraphs() {
+        for (Graph g : graphs.values()) {
+            g.close();
+        }
+        graphs.clear();
+    }
+
     /** The sizes a graph has been captured for, ascending (for tests). */
     List<Integer> capturedGraphSizes() {
         return List.copyOf(graphs.keySet());
@@ -747,10 +762,7 @@ public final class CudaExecutor implements DeviceExecutor {
             settle(i);
         }
         stream.synchronize();
-        for (Graph g : graphs.values()) {
-            g.close();
-        }
-        graphs.clear();
+        dropGraphs();
         if (slotState != null) {
             slotState.close();
             slotState = null;
