@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The GPU check: on a machine with an NVIDIA GPU, no network, no Maven and perhaps no JDK, runs the
-# tests tagged "gpu" and the benchmark within 8 minutes and writes everything to one result file.
-# Prepare it where there is network with scripts/package-gpu-check.sh, then carry
-# batch-gpu-cuda/target/gpu-check.tar.xz with the working tree and run, from the repository root:
+# tests tagged "gpu", a batch through run-batch --backend cuda, and the benchmark (bench --backend cuda
+# and the PyTorch baseline with the roofline bound) within 8 minutes, and writes everything to one
+# result file, whatever step fails. Prepare it where there is network with scripts/package-gpu-check.sh,
+# then carry batch-gpu-cuda/target/gpu-check.tar.xz with the working tree and run, from the
+# repository root:
 #
 #   bash batch-gpu-cuda/scripts/gpu-check.sh [RESULT_FILE]     # default: $OUT/gpu-check-result.txt
 #
@@ -21,10 +23,14 @@ BUDGET_S=${GPU_CHECK_BUDGET_S:-480}
 START=$(date +%s)
 mkdir -p "$(dirname "$RESULT")"
 : > "$RESULT"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
 
 log() { echo "$*" | tee -a "$RESULT"; }
 section() { log ""; log "== $* ($(( $(date +%s) - START )) s)"; }
 left() { echo $(( BUDGET_S - ($(date +%s) - START) )); }
+# seconds for a step: at most $1, and never into the $2 seconds kept for the steps after it
+budget() { local l=$(( $(left) - $2 )); [ "$l" -gt "$1" ] && l=$1; [ "$l" -lt 10 ] && l=10; echo "$l"; }
 
 section "gpu-check"
 log "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -91,6 +97,16 @@ if [ -z "$JAVA" ]; then
 else
     log "java: $JAVA ($("$JAVA" -version 2>&1 | head -1))"
 fi
+# ../shared does not travel to the GPU machine: the package carries the files the tests read
+SHARED="$ROOT/../shared"
+[ -f "$SHARED/models/stories260K.gguf" ] || SHARED="$ROOT/$PKG/shared"
+log "test data: $SHARED"
+JVM=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Dorg.bytedeco.javacpp.cachedir="$WORK/javacpp"
+     -Dbatchllm.shared.dir="$SHARED")
+CLI=()
+if [ -n "$JAVA" ] && [ -d "$PKG/lib" ]; then
+    CLI=("$JAVA" "${JVM[@]}" -Xmx8g -cp "$PKG/lib/*" io.batchllm.cli.Main)
+fi
 
 section "gpu tests"
 if [ -n "$JAVA" ] && [ -f "$PKG/junit-console.jar" ]; then
@@ -98,32 +114,76 @@ if [ -n "$JAVA" ] && [ -f "$PKG/junit-console.jar" ]; then
     if [ "${GPU_CHECK_ALL_TESTS:-0}" = 1 ]; then
         TAGS=()
     fi
-    CACHE=$(mktemp -d)
     CLASSPATH_JARS=$(ls "$PKG"/lib/*.jar | tr '\n' ':')
     TEST_JAR=$(ls "$PKG"/lib/batch-gpu-cuda-*-tests.jar)
-    timeout $(( $(left) - 150 )) "$JAVA" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx4g \
-        -Dorg.bytedeco.javacpp.cachedir="$CACHE" -Dbatchllm.shared.dir="$ROOT/../shared" \
+    timeout "$(budget 210 250)" "$JAVA" "${JVM[@]}" -Xmx4g \
         -jar "$PKG/junit-console.jar" execute --disable-banner --disable-ansi-colors --details=tree --class-path "$CLASSPATH_JARS" \
-        --scan-class-path "$TEST_JAR" --fail-if-no-tests "${TAGS[@]}" --reports-dir "$CACHE/reports" \
-        > "$CACHE/tests.log" 2>&1
+        --scan-class-path "$TEST_JAR" --fail-if-no-tests "${TAGS[@]}" --reports-dir "$WORK/reports" \
+        > "$WORK/tests.log" 2>&1
     rc=$?
-    grep -v "Using incubator modules" "$CACHE/tests.log" | tail -n 400 >> "$RESULT"
-    grep -E "tests (successful|failed|skipped|aborted)" "$CACHE/tests.log" | sed 's/^/  /' || true
+    grep -v "Using incubator modules" "$WORK/tests.log" | tail -n 400 >> "$RESULT"
+    grep -E "tests (successful|failed|skipped|aborted)" "$WORK/tests.log" | sed 's/^/  /' || true
     log "gpu tests exit code: $rc$([ $rc = 124 ] && echo ' (timed out)')"
-    rm -rf "$CACHE"
 else
     log "skipped: no Java runtime or no test package"
 fi
 
+section "run-batch --backend cuda (stories260K, the llama.cpp reference prompts three times, 32 tokens each)"
+if [ ${#CLI[@]} -gt 0 ] && [ -n "$PYTHON" ]; then
+    "$PYTHON" - "$SHARED/reference/stories260K-greedy.jsonl" "$WORK/in.jsonl" <<'EOF'
+import json, sys
+refs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+with open(sys.argv[2], "w") as out:
+    for copy in range(3):
+        for i, r in enumerate(refs):
+            body = {"model": "stories", "prompt": r["prompt"], "max_tokens": 32, "temperature": 0}
+            out.write(json.dumps({"custom_id": f"ref-{i}-{copy}", "method": "POST", "url": "/v1/completions",
+                                  "body": body}) + "\n")
+EOF
+    timeout "$(budget 60 190)" "${CLI[@]}" run-batch --backend cuda --model "stories=$SHARED/models/stories260K.gguf" \
+        -i "$WORK/in.jsonl" -o "$WORK/out.jsonl" --errors "$WORK/errors.jsonl" --data-dir "$WORK/data" \
+        > "$WORK/run-batch.log" 2>&1
+    rc=$?
+    tail -n 20 "$WORK/run-batch.log" >> "$RESULT"
+    log "run-batch exit code: $rc$([ $rc = 124 ] && echo ' (timed out)')"
+    if [ -f "$WORK/out.jsonl" ]; then
+        "$PYTHON" - "$SHARED/reference/stories260K-greedy.jsonl" "$WORK/out.jsonl" <<'EOF' 2>&1 | tee -a "$RESULT"
+import json, sys
+refs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+lines = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+good = 0
+for line in lines:
+    i = int(line["custom_id"].split("-")[1])
+    body = line["response"]["body"]
+    text = body["choices"][0]["text"]
+    ok = line["response"]["status_code"] == 200 and text and refs[i]["output_text"].startswith(text)
+    good += ok
+    if not ok:
+        print(f"  {line['custom_id']}: {text!r} is not a prefix of llama.cpp's {refs[i]['output_text'][:80]!r}")
+print(f"run-batch: {good} of {len(lines)} lines (12 expected) completed with llama.cpp's greedy text")
+EOF
+    fi
+else
+    log "skipped: no Java runtime, package or python3"
+fi
+
 section "benchmark: PyTorch baseline and roofline"
 if [ -n "$PYTHON" ] && "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-    timeout $(( $(left) - 30 )) "$PYTHON" batch-gpu-cuda/scripts/pytorch_baseline.py 2>&1 | tee -a "$RESULT"
+    timeout "$(budget 110 140)" "$PYTHON" batch-gpu-cuda/scripts/pytorch_baseline.py 2>&1 | tee -a "$RESULT"
     log "baseline exit code: ${PIPESTATUS[0]}"
 else
     log "skipped: no python3 with a CUDA-enabled PyTorch"
 fi
 
-section "benchmark: bench --backend cuda"
-log "not run: the CUDA executor is not wired to the engine in this build (phase 2 of the CUDA backend issue)"
+section "benchmark: bench --backend cuda (synthetic Llama-3.2-1B shape, bf16, PP 128, TG 128)"
+if [ ${#CLI[@]} -gt 0 ]; then
+    # writing the 2.5 GB synthetic model takes most of a minute; bench prints progress on stderr
+    timeout "$(budget 200 5)" "${CLI[@]}" bench --backend cuda --model synthetic:1B-bf16 --cache-dir "$WORK/models" \
+        --parallel 1,64,256 --prompt-tokens 128 --gen-tokens 128 2>&1 | grep -v "Using incubator modules" | tee -a "$RESULT"
+    rc=${PIPESTATUS[0]}
+    log "bench exit code: $rc$([ "$rc" = 124 ] && echo ' (timed out)')"
+else
+    log "skipped: no Java runtime or package"
+fi
 
 section "done in $(( $(date +%s) - START )) s (budget $BUDGET_S s)"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds what the GPU check needs on a machine that has no network, no Maven and perhaps no JDK:
 # a jlink'ed Java 25 runtime with only the modules the engine uses, the module's jars with their
-# runtime dependencies, its test classes, and JUnit's console launcher, all in one
+# runtime dependencies, its test classes and batch-core's, the launcher's jar and dependencies (for
+# bench and run-batch), JUnit's console launcher, and the test data the gpu tests read (stories260K
+# and its llama.cpp reference, from ../shared, which does not travel), all in one
 # batch-gpu-cuda/target/gpu-check.tar.xz (ignored by git; carry it with the working tree). What
 # travels with the tree must stay under 64 MiB, which the script checks.
 #
@@ -20,11 +22,17 @@ LIMIT_MIB=64
 MODULES=java.base,java.desktop,java.logging,java.management,java.naming,java.scripting,java.sql,java.xml,jdk.incubator.vector,jdk.unsupported,jdk.zipfs
 
 rm -rf "$DIR" "$ARCHIVE"
-# the module's jar, its test jar, and (profile gpu-check) every dependency into $DIR/lib
-mvn -B -q -Pgpu-check -pl batch-gpu-cuda -am package -DskipTests
+# the module's jar, its test jar, the launcher's jar and (profile gpu-check) every dependency into $DIR/lib
+mvn -B -q -Pgpu-check -pl batch-gpu-cuda,batch-http-adapter -am package -DskipTests
 cp batch-gpu-cuda/target/batch-gpu-cuda-*.jar "$DIR/lib/"
+cp batch-http-adapter/target/batch-http-adapter-*.jar "$DIR/lib/"
 # the check runs on H2 and loads four of the CUDA preset's 27 JNI libraries
 rm -f "$DIR"/lib/postgresql-*.jar
+# the test data: the gpu tests read it through -Dbatchllm.shared.dir
+SHARED=${BATCHLLM_SHARED_DIR:-../shared}
+mkdir -p "$DIR/shared/models" "$DIR/shared/reference"
+cp "$SHARED/models/stories260K.gguf" "$DIR/shared/models/"
+cp "$SHARED/reference/stories260K-greedy.jsonl" "$DIR/shared/reference/"
 CUDA_JNI=$(ls "$DIR"/lib/cuda-*-linux-x86_64.jar)
 (mkdir -p "$DIR/cuda-jni" && cd "$DIR/cuda-jni" && jar xf "$OLDPWD/$CUDA_JNI" \
     org/bytedeco/cuda/linux-x86_64/libjnicudart.so org/bytedeco/cuda/linux-x86_64/libjnicublas.so \

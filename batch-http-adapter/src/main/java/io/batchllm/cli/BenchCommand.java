@@ -113,10 +113,12 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         checkArguments();
-        Path file = modelFile();
-        int threadCount = threads != null ? threads : CpuExecutor.DEFAULT_THREADS;
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        // before the model: a synthetic one may take a minute to write, for a backend that is not there
+        InferenceBackendProvider provider = provider(err);
+        Path file = modelFile();
+        int threadCount = threads != null ? threads : CpuExecutor.DEFAULT_THREADS;
         List<BatchedBench.Result> results = new ArrayList<>();
         if (hardware) {
             err.printf(Locale.ROOT, "hardware: peak F32 FMA %.1f GFLOP/s, triad bandwidth %.1f GB/s (%d threads)%n",
@@ -124,7 +126,6 @@ final class BenchCommand implements Callable<Integer> {
                     threadCount);
             err.flush();
         }
-        InferenceBackendProvider provider = provider(err);
         try (DeviceExecutor executor = load(provider, file, threadCount)) {
             int context = executor.config().contextLength();
             if (promptTokens + genTokens > context) {

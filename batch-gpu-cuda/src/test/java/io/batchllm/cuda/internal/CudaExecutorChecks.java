@@ -16,6 +16,7 @@ import io.batchllm.engine.model.KvLayout;
 import io.batchllm.engine.model.ModelWeights;
 import io.batchllm.engine.model.SequenceStart;
 import io.batchllm.engine.model.SequenceStep;
+import io.batchllm.engine.model.StepHandle;
 import io.batchllm.engine.model.StepInput;
 import io.batchllm.engine.model.StepPlan;
 import io.batchllm.engine.model.SyntheticModel;
@@ -215,6 +216,35 @@ abstract class CudaExecutorChecks {
         Generations.Sampled[] together = Generations.run(executor(m.weights()), params, prompts, 8, 3);
         assertArrayEquals(alone, together);
         assertNotEquals(alone[0], alone[1]);
+    }
+
+    @Test
+    void stepsSubmittedWithoutWaitingFeedBackTheDevicesSamplesAndKeepEveryResult() {
+        SyntheticModel m = SyntheticModel.llama().vocab(300).key("context_length", 256L).build();
+        int[] prompt = prompts(1, 13).getFirst();
+        int steps = 3 * CudaExecutor.STEPS_IN_FLIGHT;
+        int[] expected = Generations.greedy(executor(m.weights()), List.of(prompt), steps)[0].tokens();
+        CudaExecutor ex = executor(m.weights());
+        ex.allocateKvCache(new KvLayout(8, 8), 1);
+        StepPlan plan = new StepPlan();
+        plan.start(new SequenceStart(0, SamplingParams.builder().temperature(0).build(), 1, 0,
+                IntStream.range(0, 8).toArray(), 0, prompt, new int[0], new int[0]));
+        plan.chunk(0, 0, prompt, 0, prompt.length, true);
+        List<StepHandle> handles = new ArrayList<>();
+        handles.add(ex.submit(plan));
+        for (int i = 1; i < steps; i++) {
+            // the engine plans the next step before it has seen this one's token: the device feeds it back
+            plan.clear();
+            plan.feedback(0, prompt.length + i - 1);
+            handles.add(ex.submit(plan));
+        }
+        int[] tokens = new int[steps];
+        // awaited only now, oldest first: the ones whose staging was reused kept their results
+        for (int i = 0; i < steps; i++) {
+            tokens[i] = handles.get(i).await().token(0);
+            assertTrue(handles.get(i).isDone());
+        }
+        assertArrayEquals(expected, tokens);
     }
 
     @Test

@@ -5,6 +5,8 @@ import io.batchllm.cuda.internal.KernelSource;
 import io.batchllm.cuda.internal.NvrtcOptions;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUgraphExec_st;
@@ -23,6 +25,9 @@ import org.bytedeco.javacpp.SizeTPointer;
  * JavaCPP. Device 0, its primary context. Create it only after the probe found the device usable.
  */
 public final class CudaGpu implements Gpu {
+    /** Compiled kernels by source and NVRTC options (which name the architecture). */
+    private static final Map<String, byte[]> CUBINS = new ConcurrentHashMap<>();
+
     private final GpuDevice device;
 
     public CudaGpu(GpuDevice device) {
@@ -80,7 +85,9 @@ public final class CudaGpu implements Gpu {
 
     @Override
     public KernelModule load(KernelSource source) {
-        byte[] cubin = NvrtcCompiler.compile(source, NvrtcOptions.forDevice(device));
+        List<String> options = NvrtcOptions.forDevice(device);
+        // NVRTC takes about a second a source: compile each once per JVM (every model's executor loads them)
+        byte[] cubin = CUBINS.computeIfAbsent(source + " " + options, k -> NvrtcCompiler.compile(source, options));
         CUmod_st module = new CUmod_st();
         try (BytePointer image = new BytePointer(cubin)) {
             Native.driver(cudart.cuModuleLoadData(module, image), "cuModuleLoadData(" + source.file() + ")");
@@ -234,7 +241,7 @@ public final class CudaGpu implements Gpu {
             }
             CUfunc_st f = new CUfunc_st();
             Native.driver(cudart.cuModuleGetFunction(f, handle, name), "cuModuleGetFunction(" + name + ")");
-            return new CudaKernel(name, f, new int[1]);
+            return new CudaKernel(name, f);
         }
 
         @Override
@@ -243,8 +250,22 @@ public final class CudaGpu implements Gpu {
         }
     }
 
-    /** {@code optedIn}: the dynamic shared memory the kernel was allowed past 48 KiB, set once per size. */
-    private record CudaKernel(String name, CUfunc_st function, int[] optedIn) implements Kernel {
+    private static final class CudaKernel implements Kernel {
+        private final String name;
+        private final CUfunc_st function;
+        /** Dynamic shared memory the kernel has been allowed past the default 48 KiB. */
+        private int optedIn;
+
+        CudaKernel(String name, CUfunc_st function) {
+            this.name = name;
+            this.function = function;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
         @Override
         public void launch(LaunchShape shape, Stream stream, KernelArgs args) {
             List<KernelArgs.Arg> list = args.list();
@@ -261,10 +282,10 @@ public final class CudaGpu implements Gpu {
                     }
                     params.put(i, Native.at(values.address() + at));
                 }
-                if (shape.sharedBytes() > 48 * 1024 && shape.sharedBytes() > optedIn[0]) {
+                if (shape.sharedBytes() > 48 * 1024 && shape.sharedBytes() > optedIn) {
                     Native.driver(cudart.cuFuncSetAttribute(function, cudart.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                             shape.sharedBytes()), "cuFuncSetAttribute(" + name + ")");
-                    optedIn[0] = shape.sharedBytes();
+                    optedIn = shape.sharedBytes();
                 }
                 Native.driver(cudart.cuLaunchKernel(function, shape.gridX(), shape.gridY(), shape.gridZ(), shape.threads(),
                         1, 1, shape.sharedBytes(), ((CudaStream) stream).handle, params, null), "cuLaunchKernel(" + name + ")");
