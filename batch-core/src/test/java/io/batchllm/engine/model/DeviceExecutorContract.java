@@ -33,9 +33,9 @@ import org.junit.jupiter.api.Test;
  * <p>What is shown: stories260K's greedy tokens equal llama.cpp's, batched, chunked and fed back on the
  * device; a sequence samples the same tokens and logprobs (bit for bit) alone or among others, in any
  * slot and blocks, in one prefill or in chunks, and after a restart from its generated tokens; seeded
- * sampling of every kind agrees with the CPU executor's; shared prefix blocks read as computed; the
- * {@code min_tokens} mask and the logit bias work; the {@link SlotTable} checks refuse bad plans with
- * their messages and change nothing; the lifecycle.
+ * sampling of every kind agrees with the {@link #referenceExecutor}'s (the CPU's); shared prefix blocks
+ * read as computed; the {@code min_tokens} mask and the logit bias work; the {@link SlotTable} checks
+ * refuse bad plans with their messages and change nothing; the lifecycle.
  */
 public abstract class DeviceExecutorContract {
 

@@ -1,9 +1,7 @@
 package io.batchllm.cuda.internal;
 
 import io.batchllm.cuda.internal.device.Blas;
-import io.batchllm.cuda.internal.device.DataType;
 import io.batchllm.cuda.internal.device.DeviceBuffer;
-import io.batchllm.cuda.internal.device.GemmCall;
 import io.batchllm.cuda.internal.device.Gpu;
 import io.batchllm.cuda.internal.device.Graph;
 import io.batchllm.cuda.internal.device.PinnedBuffer;
@@ -15,7 +13,6 @@ import io.batchllm.engine.model.DeviceExecutor;
 import io.batchllm.engine.model.KvLayout;
 import io.batchllm.engine.model.ModelConfig;
 import io.batchllm.engine.model.ModelWeights;
-import io.batchllm.engine.model.SequenceStart;
 import io.batchllm.engine.model.SlotTable;
 import io.batchllm.engine.model.StepHandle;
 import io.batchllm.engine.model.StepPlan;
@@ -25,7 +22,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -63,7 +59,11 @@ import java.util.function.Supplier;
  * <p>Not thread safe (see {@link DeviceExecutor}). Owns its {@link Gpu} and closes it.
  */
 public final class CudaExecutor implements DeviceExecutor {
-    /** Sequences the GPU suggests when the user sets none: hundreds keep its GEMMs weight-read-bound at most. */
+    /**
+     * Sequences the GPU suggests when the user sets none: a decode step reads every weight once however
+     * many sequences it has, and up to a few hundred (an H100's bf16 ridge point is about 295) the step
+     * stays bound by that read, so each sequence more is nearly free.
+     */
     public static final int DEFAULT_MAX_SEQUENCES = 256;
     /** Tokens of one forward pass, and the step budget the GPU suggests. */
     public static final int DEFAULT_STEP_TOKENS = 2048;
@@ -129,7 +129,8 @@ public final class CudaExecutor implements DeviceExecutor {
     private final DeviceBuffer blasWorkspace;
     private final ForwardKernels kernels;
     private final DeviceWeights weights;
-    private final Layers layers;
+    private final ForwardPass forward;
+    private final SlotWriter slotWriter;
     private final TokenBuffers work;
     private final PassInput pass;
     private final int splitLength;
@@ -145,9 +146,6 @@ public final class CudaExecutor implements DeviceExecutor {
     private SlotTable slots;
     /** Per slot: the generated-token index of its next sample. */
     private int[] generated = new int[0];
-    /** Per slot: the step (stamp) that started it. */
-    private int[] startedIn = new int[0];
-    private int stamp;
     private GraphBatchSizes graphSizes;
     private final Map<Integer, Graph> graphs = new TreeMap<>();
     private boolean closed;
@@ -173,8 +171,9 @@ public final class CudaExecutor implements DeviceExecutor {
             blas.useWorkspace(blasWorkspace);
             kernels = open(opened, new ForwardKernels(gpu, config));
             this.weights = open(opened, DeviceWeights.upload(gpu, stream, weights));
-            layers = new Layers(this.weights, weights);
             work = open(opened, new TokenBuffers(gpu, config, options.stepTokens(), splits));
+            forward = new ForwardPass(config, stream, blas, kernels, work, this.weights, splitLength, splits);
+            slotWriter = new SlotWriter(stream, kernels);
             pass = new PassInput(options.stepTokens());
             defaults = suggest();
         } catch (RuntimeException | Error e) {
@@ -271,7 +270,7 @@ public final class CudaExecutor implements DeviceExecutor {
     public void allocateKvCache(KvLayout newLayout, int slotCount) {
         checkOpen();
         releaseCache();
-        long kvBytes = 2L * config.blockCount() * layerBytes(newLayout);
+        long kvBytes = 2L * config.blockCount() * ForwardPass.layerBytes(config, newLayout);
         int rows = Math.min(slotCount, options.stepTokens());
         GraphBatchSizes sizes = options.graphs() ? GraphBatchSizes.upTo(rows) : null;
         if (sizes != null) {
@@ -290,14 +289,9 @@ public final class CudaExecutor implements DeviceExecutor {
         }
         slots = new SlotTable(newLayout, slotCount, config.vocabSize(), config.contextLength());
         generated = new int[slotCount];
-        startedIn = new int[slotCount];
         graphSizes = sizes;
         layout = newLayout;
         preparePaddingSlot();
-    }
-
-    private long layerBytes(KvLayout l) {
-        return (l.blockCount() + 1L) * l.blockSize() * config.kvDim() * 2;
     }
 
     /** The padding slot: greedy, its whole block table naming the spare block. */
@@ -333,17 +327,18 @@ public final class CudaExecutor implements DeviceExecutor {
             throw new IllegalStateException("no KV cache: call allocateKvCache before the first step");
         }
         slots.apply(plan);
-        if (++stamp == Integer.MAX_VALUE) {
-            Arrays.fill(startedIn, 0);
-            stamp = 1;
-        }
         int ring = nextStaging;
         nextStaging = (nextStaging + 1) % STEPS_IN_FLIGHT;
         settle(ring);
         StagingArea st = staging(ring);
         st.reset();
-        startSequences(plan, st);
-        appendBlocks(plan, st);
+        for (int i = 0; i < plan.startCount(); i++) {
+            generated[plan.started(i).slot()] = plan.started(i).generatedCount();
+        }
+        if (slotWriter.write(plan, slots, slotState, st)) {
+            // the bias and end-token lists moved: the captured graphs hold their old addresses
+            dropGraphs();
+        }
         int maxTop = 0;
         for (int e = 0; e < plan.entryCount(); e++) {
             if (plan.samples(e)) {
@@ -374,184 +369,6 @@ public final class CudaExecutor implements DeviceExecutor {
             staging[ring] = new StagingArea(gpu, 1L << 20);
         }
         return staging[ring];
-    }
-
-    // --- new sequences
-
-    private void startSequences(StepPlan plan, StagingArea st) {
-        if (plan.startCount() == 0) {
-            return;
-        }
-        boolean moved = false;
-        for (int i = 0; i < plan.startCount(); i++) {
-            SequenceStart s = plan.started(i);
-            moved |= slotState.ensureListRoom(s.sampling().logitBias().size(), endTokens(s).length);
-            startedIn[s.slot()] = stamp;
-            generated[s.slot()] = s.generatedCount();
-        }
-        if (moved) {
-            // every occupied slot's lists moved: write them all again, and capture new graphs, for the
-            // captured ones hold the old lists' addresses
-            dropGraphs();
-            for (int slot = 0; slot < slots.slots(); slot++) {
-                if (slots.sequence(slot) != null) {
-                    writeSettings(slot, slots.sequence(slot), st);
-                }
-            }
-        } else {
-            for (int i = 0; i < plan.startCount(); i++) {
-                writeSettings(plan.started(i).slot(), plan.started(i), st);
-            }
-        }
-        writeHistories(plan, st);
-    }
-
-    /** The end tokens the device masks: only while {@code min_tokens} tokens were not generated yet. */
-    private static int[] endTokens(SequenceStart s) {
-        return s.generatedCount() < s.sampling().minTokens() ? s.endTokens() : new int[0];
-    }
-
-    private void writeSettings(int slot, SequenceStart s, StagingArea st) {
-        SamplingParams p = s.sampling();
-        int[] ends = endTokens(s);
-        MemorySegment params = st.take(SamplingSlots.BYTES);
-        SamplingSlots.write(params, 0, p, s.seed(), s.choiceIndex(),
-                new SamplingSlots.Lists(slotState.biasOffset(slot), slotState.endOffset(slot), ends.length));
-        stream.upload(params, slotState.params, (long) slot * SamplingSlots.BYTES);
-        int bias = p.logitBias().size();
-        if (bias > 0) {
-            MemorySegment tokens = st.take(4L * bias);
-            MemorySegment values = st.take(4L * bias);
-            SamplingSlots.writeBias(tokens, values, 0, p);
-            stream.upload(tokens, slotState.biasTokens(), 4L * slotState.biasOffset(slot));
-            stream.upload(values, slotState.biasValues(), 4L * slotState.biasOffset(slot));
-        }
-        if (ends.length > 0) {
-            MemorySegment e = st.take(4L * ends.length);
-            MemorySegment.copy(ends, 0, e, INT, 0, ends.length);
-            stream.upload(e, slotState.endTokens(), 4L * slotState.endOffset(slot));
-        }
-    }
-
-    /**
-     * The penalty state of the started sequences that have penalties: their generated tokens counted,
-     * their prompt marked (with a repetition penalty), by init_history in batches that fit its buffers.
-     */
-    private void writeHistories(StepPlan plan, StagingArea st) {
-        long capacity = slotState.history.bytes() / 4;
-        List<int[]> batch = new ArrayList<>();
-        long batchTokens = 0;
-        for (int i = 0; i < plan.startCount(); i++) {
-            SequenceStart s = plan.started(i);
-            if (!s.sampling().penalized()) {
-                continue;
-            }
-            int[] prompt = s.sampling().repetitionPenalty() != 1 ? s.promptTokens() : new int[0];
-            int[] history = s.generatedTokens();
-            if (batchTokens + prompt.length + history.length > capacity && !batch.isEmpty()) {
-                flushHistories(batch, st);
-                batch.clear();
-                batchTokens = 0;
-            }
-            batch.add(new int[] {s.slot()});
-            batch.add(prompt);
-            batch.add(history);
-            batchTokens += prompt.length + history.length;
-        }
-        if (!batch.isEmpty()) {
-            flushHistories(batch, st);
-        }
-    }
-
-    /** {@code batch}: per start, its slot, prompt tokens and generated tokens, in threes. */
-    private void flushHistories(List<int[]> batch, StagingArea st) {
-        int starts = batch.size() / 3;
-        long total = 0;
-        for (int i = 0; i < starts; i++) {
-            total += batch.get(3 * i + 1).length + batch.get(3 * i + 2).length;
-        }
-        MemorySegment tokens = st.take(4 * Math.max(1, total));
-        MemorySegment info = st.take(4L * 5 * starts);
-        int at = 0;
-        for (int i = 0; i < starts; i++) {
-            int[] prompt = batch.get(3 * i + 1);
-            int[] history = batch.get(3 * i + 2);
-            info.setAtIndex(INT, 5L * i, batch.get(3 * i)[0]);
-            info.setAtIndex(INT, 5L * i + 1, at);
-            info.setAtIndex(INT, 5L * i + 2, prompt.length);
-            MemorySegment.copy(prompt, 0, tokens, INT, 4L * at, prompt.length);
-            at += prompt.length;
-            info.setAtIndex(INT, 5L * i + 3, at);
-            info.setAtIndex(INT, 5L * i + 4, history.length);
-            MemorySegment.copy(history, 0, tokens, INT, 4L * at, history.length);
-            at += history.length;
-        }
-        stream.upload(tokens, slotState.history, 0);
-        stream.upload(info, slotState.historyInfo, 0);
-        kernels.initHistory(stream, slotState, slotState.history.address(), slotState.historyInfo.address(), starts);
-    }
-
-    // --- block tables
-
-    /**
-     * The blocks the step adds to block tables: a started sequence's whole table (with what its entry
-     * appends), another slot's appended blocks, written by append_blocks in batches.
-     */
-    private void appendBlocks(StepPlan plan, StagingArea st) {
-        TripleWriter w = new TripleWriter(st);
-        for (int i = 0; i < plan.startCount(); i++) {
-            int slot = plan.started(i).slot();
-            int[] table = slots.blockTable(slot);
-            for (int b = 0; b < slots.blockCount(slot); b++) {
-                w.add(slot, b, table[b]);
-            }
-        }
-        for (int e = 0; e < plan.entryCount(); e++) {
-            int slot = plan.slot(e);
-            int added = plan.newBlockCount(e);
-            if (added == 0 || startedIn[slot] == stamp) {
-                continue;
-            }
-            int first = slots.blockCount(slot) - added;
-            for (int b = 0; b < added; b++) {
-                w.add(slot, first + b, plan.newBlock(e, b));
-            }
-        }
-        w.flush();
-    }
-
-    /** Collects (slot, index, block) triples in staging and writes them in batches of {@link SlotBuffers#TRIPLES}. */
-    private final class TripleWriter {
-        private final StagingArea st;
-        private MemorySegment batch;
-        private int count;
-
-        TripleWriter(StagingArea st) {
-            this.st = st;
-        }
-
-        void add(int slot, int index, int block) {
-            if (batch == null) {
-                batch = st.take(12L * SlotBuffers.TRIPLES);
-            }
-            long at = 3L * count;
-            batch.setAtIndex(INT, at, slot);
-            batch.setAtIndex(INT, at + 1, index);
-            batch.setAtIndex(INT, at + 2, block);
-            if (++count == SlotBuffers.TRIPLES) {
-                flush();
-            }
-        }
-
-        void flush() {
-            if (count > 0) {
-                stream.upload(batch.asSlice(0, 12L * count), slotState.triples, 0);
-                kernels.appendBlocks(stream, slotState.blockTables.address(), slotState.maxBlocks,
-                        slotState.triples.address(), count);
-                batch = null;
-                count = 0;
-            }
-        }
     }
 
     // --- forward passes
@@ -606,7 +423,7 @@ public final class CudaExecutor implements DeviceExecutor {
         if (graphSize > 0) {
             graph(graphSize).launch(stream);
         } else {
-            forward();
+            forward.queue(pass, slotState, kv, layout);
         }
         if (pass.rows > 0) {
             int stride = slotState.rows;
@@ -632,7 +449,7 @@ public final class CudaExecutor implements DeviceExecutor {
         if (g == null) {
             stream.beginCapture();
             try {
-                forward();
+                forward.queue(pass, slotState, kv, layout);
             } finally {
                 g = stream.endCapture();
             }
@@ -656,7 +473,7 @@ public final class CudaExecutor implements DeviceExecutor {
         }
     }
 
-    /** Frees the captured graphs (work queued from them keeps running: a replay copies the graph). */
+    /** Frees the captured graphs (CUDA frees one that is still queued or running once it has finished). */
     private void dropGraphs() {
         for (Graph g : graphs.values()) {
             g.close();
@@ -667,91 +484,6 @@ public final class CudaExecutor implements DeviceExecutor {
     /** The sizes a graph has been captured for, ascending (for tests). */
     List<Integer> capturedGraphSizes() {
         return List.copyOf(graphs.keySet());
-    }
-
-    /** Queues the forward pass of {@link #pass} (its inputs uploaded), the final norm, LM head and sampling. */
-    private void forward() {
-        int n = pass.tokens;
-        int dim = config.embeddingLength();
-        int ffn = config.feedForwardLength();
-        long in = work.input.address();
-        long x = work.x.address();
-        long xb = work.xb.address();
-        long qkv = work.qkv.address();
-        long att = work.att.address();
-        long positions = in + pass.positionAt();
-        long tokenSlot = in + pass.slotAt();
-        long tables = slotState.blockTables.address();
-        int stride = slotState.maxBlocks;
-        int blockSize = layout.blockSize();
-        long layer = layerBytes(layout);
-        long kBase = kv.address();
-        long vBase = kBase + config.blockCount() * layer;
-        kernels.embed(stream, x, layers.tokenEmbedding, in + pass.tokenAt(), n);
-        for (int l = 0; l < config.blockCount(); l++) {
-            long k = kBase + l * layer;
-            long v = vBase + l * layer;
-            kernels.rmsnorm(stream, xb, x, layers.attnNorm[l], 0, n);
-            blas.gemm(GemmCall.linear(TokenBuffers.qkvWidth(config), dim, n, DataType.F32, false), layers.qkv[l], xb, qkv);
-            kernels.ropeKvWrite(stream, qkv, layers.qkvBias[l], k, v, positions, tokenSlot, tables, stride,
-                    layers.ropeFreqs, blockSize, n);
-            kernels.attention(stream, att, work.partialAcc.address(), work.partialMl.address(), qkv, k, v, positions,
-                    tokenSlot, tables, stride, in + pass.tileFirstAt(), in + pass.tileCountAt(), blockSize,
-                    splitLength, splits, pass.tiles, n);
-            blas.gemm(GemmCall.linear(dim, config.queryDim(), n, DataType.F32, true), layers.attnOutput[l], att, x);
-            kernels.rmsnorm(stream, xb, x, layers.ffnNorm[l], 0, n);
-            blas.gemm(GemmCall.linear(2 * ffn, dim, n, DataType.F32, false), layers.gateUp[l], xb,
-                    work.gateUp.address());
-            kernels.siluMul(stream, work.ffnAct.address(), work.gateUp.address(), n);
-            blas.gemm(GemmCall.linear(dim, ffn, n, DataType.F32, true), layers.down[l], work.ffnAct.address(), x);
-        }
-        int rows = pass.rows;
-        if (rows > 0) {
-            kernels.rmsnorm(stream, slotState.finalIn.address(), x, layers.outputNorm, in + pass.rowLastAt(), rows);
-            blas.gemm(GemmCall.linear(config.vocabSize(), dim, rows, DataType.F32, false), layers.output,
-                    slotState.finalIn.address(), slotState.logits.address());
-            kernels.sample(stream, slotState, in + pass.rowSlotAt(), in + pass.rowGenAt(), rows);
-        }
-    }
-
-    /** The weights' device addresses, per layer, resolved once. */
-    private static final class Layers {
-        final long tokenEmbedding;
-        final long outputNorm;
-        final long output;
-        final long ropeFreqs;
-        final long[] attnNorm;
-        final long[] qkv;
-        final long[] qkvBias;
-        final long[] attnOutput;
-        final long[] ffnNorm;
-        final long[] gateUp;
-        final long[] down;
-
-        Layers(DeviceWeights w, ModelWeights model) {
-            tokenEmbedding = w.address("token_embd");
-            outputNorm = w.address("output_norm");
-            output = w.address("output");
-            ropeFreqs = w.address("rope_freqs");
-            int n = model.layers().size();
-            attnNorm = new long[n];
-            qkv = new long[n];
-            qkvBias = new long[n];
-            attnOutput = new long[n];
-            ffnNorm = new long[n];
-            gateUp = new long[n];
-            down = new long[n];
-            for (int l = 0; l < n; l++) {
-                String p = "blk." + l + ".";
-                attnNorm[l] = w.address(p + "attn_norm");
-                qkv[l] = w.address(p + "qkv");
-                qkvBias[l] = w.has(p + "qkv_bias") ? w.address(p + "qkv_bias") : 0;
-                attnOutput[l] = w.address(p + "attn_output");
-                ffnNorm[l] = w.address(p + "ffn_norm");
-                gateUp[l] = w.address(p + "gate_up");
-                down[l] = w.address(p + "ffn_down");
-            }
-        }
     }
 
     // --- lifecycle
