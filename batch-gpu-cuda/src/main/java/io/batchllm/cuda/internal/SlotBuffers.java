@@ -4,8 +4,6 @@ import io.batchllm.cuda.internal.device.DeviceBuffer;
 import io.batchllm.cuda.internal.device.Gpu;
 import io.batchllm.engine.model.KvLayout;
 import io.batchllm.engine.model.ModelConfig;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The device state of every sequence slot, kept there between steps so that a step sends only what
@@ -36,7 +34,7 @@ final class SlotBuffers implements AutoCloseable {
     final int maxBlocks;
     final int vocab;
     private final Gpu gpu;
-    private final List<DeviceBuffer> owned = new ArrayList<>();
+    private final DeviceAllocations owned;
     final DeviceBuffer params;
     final DeviceBuffer lastToken;
     final DeviceBuffer blockTables;
@@ -50,6 +48,8 @@ final class SlotBuffers implements AutoCloseable {
     final DeviceBuffer triples;
     final DeviceBuffer history;
     final DeviceBuffer historyInfo;
+    /** The bias and end-token lists, reallocated together when they grow. */
+    private DeviceAllocations lists;
     private DeviceBuffer biasTokens;
     private DeviceBuffer biasValues;
     private DeviceBuffer endTokens;
@@ -63,25 +63,26 @@ final class SlotBuffers implements AutoCloseable {
      */
     SlotBuffers(Gpu gpu, ModelConfig c, KvLayout layout, int slots, int rows) {
         this.gpu = gpu;
+        this.owned = new DeviceAllocations(gpu);
         this.slots = slots;
         this.rows = rows;
         this.vocab = c.vocabSize();
         this.maxBlocks = KvLayout.blocksFor(c.contextLength(), layout.blockSize());
         int all = slots + 1;
         try {
-            params = own((long) all * SamplingSlots.BYTES);
-            lastToken = own(4L * all);
-            blockTables = own(4L * all * maxBlocks);
-            counts = own(4L * all * vocab);
-            promptMask = own(4L * all * maskWords(vocab));
-            logits = own(4L * rows * vocab);
-            keys = own(8L * rows * vocab);
-            weights = own(8L * rows * vocab);
-            finalIn = own(2L * rows * c.embeddingLength());
-            outputs = own(outputBytes(rows));
-            triples = own(4L * 3 * TRIPLES);
-            history = own(4L * historyCapacity(c));
-            historyInfo = own(4L * 5 * all);
+            params = owned.allocate((long) all * SamplingSlots.BYTES);
+            lastToken = owned.allocate(4L * all);
+            blockTables = owned.allocate(4L * all * maxBlocks);
+            counts = owned.allocate(4L * all * vocab);
+            promptMask = owned.allocate(4L * all * maskWords(vocab));
+            logits = owned.allocate(4L * rows * vocab);
+            keys = owned.allocate(8L * rows * vocab);
+            weights = owned.allocate(8L * rows * vocab);
+            finalIn = owned.allocate(2L * rows * c.embeddingLength());
+            outputs = owned.allocate(outputBytes(rows));
+            triples = owned.allocate(4L * 3 * TRIPLES);
+            history = owned.allocate(4L * historyCapacity(c));
+            historyInfo = owned.allocate(4L * 5 * all);
             allocateLists(INITIAL_LIST_ROOM, INITIAL_LIST_ROOM);
         } catch (RuntimeException | Error e) {
             close();
@@ -185,36 +186,24 @@ final class SlotBuffers implements AutoCloseable {
 
     private void allocateLists(int bias, int end) {
         long all = slots + 1L;
-        biasTokens = gpu.allocate(4L * all * bias);
-        biasValues = gpu.allocate(4L * all * bias);
-        endTokens = gpu.allocate(4L * all * end);
+        lists = new DeviceAllocations(gpu);
+        biasTokens = lists.allocate(4L * all * bias);
+        biasValues = lists.allocate(4L * all * bias);
+        endTokens = lists.allocate(4L * all * end);
         biasRoom = bias;
         endRoom = end;
     }
 
     private void freeLists() {
-        for (DeviceBuffer b : new DeviceBuffer[] {biasTokens, biasValues, endTokens}) {
-            if (b != null) {
-                b.close();
-            }
+        if (lists != null) {
+            lists.close();
+            lists = null;
         }
-        biasTokens = null;
-        biasValues = null;
-        endTokens = null;
-    }
-
-    private DeviceBuffer own(long bytes) {
-        DeviceBuffer b = gpu.allocate(Math.max(1, bytes));
-        owned.add(b);
-        return b;
     }
 
     @Override
     public void close() {
         freeLists();
-        for (int i = owned.size() - 1; i >= 0; i--) {
-            owned.get(i).close();
-        }
-        owned.clear();
+        owned.close();
     }
 }

@@ -3,8 +3,6 @@ package io.batchllm.cuda.internal;
 import io.batchllm.cuda.internal.device.DeviceBuffer;
 import io.batchllm.cuda.internal.device.Gpu;
 import io.batchllm.engine.model.ModelConfig;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The activations of one forward pass of up to {@code tokens} tokens, allocated once: the fp32
@@ -25,23 +23,22 @@ final class TokenBuffers implements AutoCloseable {
     final DeviceBuffer partialAcc;
     final DeviceBuffer partialMl;
     final DeviceBuffer input;
-    private final List<DeviceBuffer> owned = new ArrayList<>();
-    private final Gpu gpu;
+    private final DeviceAllocations owned;
 
     TokenBuffers(Gpu gpu, ModelConfig c, int tokens, int splits) {
-        this.gpu = gpu;
+        this.owned = new DeviceAllocations(gpu);
         this.tokens = tokens;
         long t = tokens;
         try {
-            x = own(4 * t * c.embeddingLength());
-            xb = own(2 * t * c.embeddingLength());
-            qkv = own(4 * t * qkvWidth(c));
-            att = own(2 * t * c.queryDim());
-            gateUp = own(4 * t * 2 * c.feedForwardLength());
-            ffnAct = own(2 * t * c.feedForwardLength());
-            partialAcc = own(splits > 1 ? 4 * t * c.headCount() * splits * c.headDim() : 4);
-            partialMl = own(splits > 1 ? 4 * t * c.headCount() * splits * 2 : 4);
-            input = own(PassInput.bytes(tokens));
+            x = owned.allocate(4 * t * c.embeddingLength());
+            xb = owned.allocate(2 * t * c.embeddingLength());
+            qkv = owned.allocate(4 * t * qkvWidth(c));
+            att = owned.allocate(2 * t * c.queryDim());
+            gateUp = owned.allocate(4 * t * 2 * c.feedForwardLength());
+            ffnAct = owned.allocate(2 * t * c.feedForwardLength());
+            partialAcc = owned.allocate(splits > 1 ? 4 * t * c.headCount() * splits * c.headDim() : 4);
+            partialMl = owned.allocate(splits > 1 ? 4 * t * c.headCount() * splits * 2 : 4);
+            input = owned.allocate(PassInput.bytes(tokens));
         } catch (RuntimeException | Error e) {
             close();
             throw e;
@@ -53,17 +50,8 @@ final class TokenBuffers implements AutoCloseable {
         return c.queryDim() + 2 * c.kvDim();
     }
 
-    private DeviceBuffer own(long bytes) {
-        DeviceBuffer b = gpu.allocate(Math.max(1, bytes));
-        owned.add(b);
-        return b;
-    }
-
     @Override
     public void close() {
-        for (int i = owned.size() - 1; i >= 0; i--) {
-            owned.get(i).close();
-        }
-        owned.clear();
+        owned.close();
     }
 }
