@@ -15,7 +15,7 @@ export PATH="$JAVA_HOME/bin:$PATH"
 DIR=batch-gpu-cuda/target/gpu-check
 ARCHIVE=batch-gpu-cuda/target/gpu-check.tar.xz
 LIMIT_MIB=64
-# java.desktop for java.beans (Jinjava's and Jackson's bean introspection), java.sql/naming/management
+# java.desktop for java.beans (Jackson's bean introspection), java.sql/naming/management
 # for H2 and HikariCP, jdk.unsupported for JavaCPP, the Vector API for the CPU engine the tests compare
 # with, jdk.zipfs for the JUnit launcher to scan the test jar. jdeps lists more (H2's compiler and
 # attach support, Javassist's agent): optional paths, not taken.

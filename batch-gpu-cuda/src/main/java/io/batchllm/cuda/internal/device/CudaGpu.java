@@ -27,12 +27,25 @@ import org.bytedeco.javacpp.SizeTPointer;
 public final class CudaGpu implements Gpu {
     /** Compiled kernels by source and NVRTC options (which name the architecture). */
     private static final Map<String, byte[]> CUBINS = new ConcurrentHashMap<>();
+    /**
+     * Whether this thread has device 0's primary context current. The driver API calls (module load,
+     * launch) need one, and the engine launches from its own thread, not the one that created the
+     * executor: {@code cudaSetDevice} makes it current, once per thread.
+     */
+    private static final ThreadLocal<Boolean> CONTEXT_CURRENT = ThreadLocal.withInitial(() -> false);
 
     private final GpuDevice device;
 
     public CudaGpu(GpuDevice device) {
         this.device = device;
-        Native.cuda(cudart.cudaSetDevice(0), "cudaSetDevice(0)");
+        makeContextCurrent();
+    }
+
+    private static void makeContextCurrent() {
+        if (!CONTEXT_CURRENT.get()) {
+            Native.cuda(cudart.cudaSetDevice(0), "cudaSetDevice(0)");
+            CONTEXT_CURRENT.set(true);
+        }
     }
 
     @Override
@@ -88,6 +101,7 @@ public final class CudaGpu implements Gpu {
         List<String> options = NvrtcOptions.forDevice(device);
         // NVRTC takes about a second a source: compile each once per JVM (every model's executor loads them)
         byte[] cubin = CUBINS.computeIfAbsent(source + " " + options, k -> NvrtcCompiler.compile(source, options));
+        makeContextCurrent();
         CUmod_st module = new CUmod_st();
         try (BytePointer image = new BytePointer(cubin)) {
             Native.driver(cudart.cuModuleLoadData(module, image), "cuModuleLoadData(" + source.file() + ")");
@@ -268,6 +282,7 @@ public final class CudaGpu implements Gpu {
 
         @Override
         public void launch(LaunchShape shape, Stream stream, KernelArgs args) {
+            makeContextCurrent();
             List<KernelArgs.Arg> list = args.list();
             // cuLaunchKernel takes an array of pointers, one to each argument's value: 8 bytes a value
             // is enough for every kind, and the driver reads 4 of them for ints and floats.
