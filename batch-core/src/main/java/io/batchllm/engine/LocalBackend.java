@@ -65,7 +65,19 @@ public final class LocalBackend implements InferenceBackend, MeterBinder {
      */
     public static LocalBackend load(BackendConfig config, String backendName,
             Function<Path, ? extends DeviceExecutor> executors, Clock clock) {
-        EngineLimits limits = EngineLimits.fromOptions(config.options());
+        return load(config, backendName, executors, clock, Set.of());
+    }
+
+    /**
+     * {@link #load(BackendConfig, String, Function, Clock)} for a backend that reads options of its own
+     * (a GPU's memory fraction, say) besides the engine's limits.
+     *
+     * @param backendOptions the option names the backend reads itself; any option that is neither one
+     *     of these nor one of {@link EngineLimits#OPTIONS} is refused by name
+     */
+    public static LocalBackend load(BackendConfig config, String backendName,
+            Function<Path, ? extends DeviceExecutor> executors, Clock clock, Set<String> backendOptions) {
+        EngineLimits limits = EngineLimits.fromOptions(config.options(), backendOptions);
         Map<String, LocalEngine> engines = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, Path> model : config.models().entrySet()) {

@@ -3,14 +3,23 @@ package io.batchllm.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.batchllm.engine.LocalExecutorProvider;
 import io.batchllm.engine.cpu.CpuExecutor;
 import io.batchllm.engine.gguf.ModelFormatException;
+import io.batchllm.engine.model.DeviceExecutor;
+import io.batchllm.spi.Availability;
+import io.batchllm.spi.BackendConfig;
+import io.batchllm.spi.InferenceBackendProvider;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,7 +49,8 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {
                 "  batchllm bench --model synthetic:110M-f32 --parallel 1,8,32",
-                "  batchllm bench --model Llama-3.2-1B-Instruct-Q8_0.gguf --parallel 1,4 --json"})
+                "  batchllm bench --model Llama-3.2-1B-Instruct-Q8_0.gguf --parallel 1,4 --json",
+                "  batchllm bench --backend cuda --model synthetic:1B-bf16 --parallel 1,64,256"})
 final class BenchCommand implements Callable<Integer> {
     static final String DEFAULT_PARALLEL = "1,8,32";
     static final int DEFAULT_PROMPT_TOKENS = 128;
@@ -48,7 +58,7 @@ final class BenchCommand implements Callable<Integer> {
     /** Seed of the random prompt tokens. */
     static final long SEED = 42;
 
-    /** The backend choices of {@code --backend}; only the CPU executor has a bench driver today. */
+    /** The backend choices of {@code --backend}: a provider of the local engine's executors, by name. */
     enum BackendChoice { auto, cpu, cuda }
 
     @Spec
@@ -60,8 +70,13 @@ final class BenchCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--backend", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
-            description = "The executor to measure (default: ${DEFAULT-VALUE}, which is the CPU today).")
+            description = "The executor to measure (default: ${DEFAULT-VALUE}: the GPU when one is usable, else the CPU).")
     BackendChoice backend;
+
+    @Option(names = "--engine-option", paramLabel = "KEY=VALUE",
+            description = "An option of the executor, such as gpu_memory_fraction=0.5 or cuda_graphs=false for "
+                    + "--backend cuda (see docs/gpu.md). Repeatable.")
+    Map<String, String> engineOptions = new LinkedHashMap<>();
 
     @Option(names = "--parallel", paramLabel = "B[,B…]", split = ",", defaultValue = DEFAULT_PARALLEL,
             description = "Parallel sequence counts (default: ${DEFAULT-VALUE}).")
@@ -98,10 +113,12 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         checkArguments();
-        Path file = modelFile();
-        int threadCount = threads != null ? threads : CpuExecutor.DEFAULT_THREADS;
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        // before the model: a synthetic one may take a minute to write, for a backend that is not there
+        InferenceBackendProvider provider = provider(err);
+        Path file = modelFile();
+        int threadCount = threads != null ? threads : CpuExecutor.DEFAULT_THREADS;
         List<BatchedBench.Result> results = new ArrayList<>();
         if (hardware) {
             err.printf(Locale.ROOT, "hardware: peak F32 FMA %.1f GFLOP/s, triad bandwidth %.1f GB/s (%d threads)%n",
@@ -109,14 +126,14 @@ final class BenchCommand implements Callable<Integer> {
                     threadCount);
             err.flush();
         }
-        try (CpuExecutor executor = load(file, threadCount)) {
+        try (DeviceExecutor executor = load(provider, file, threadCount)) {
             int context = executor.config().contextLength();
             if (promptTokens + genTokens > context) {
                 throw new UsageException("--prompt-tokens + --gen-tokens = " + (promptTokens + genTokens)
                         + " exceeds the model's context length " + context + "; lower them");
             }
-            err.printf(Locale.ROOT, "bench: %s, cpu executor, %d threads, PP %d, TG %d%n", file, threadCount,
-                    promptTokens, genTokens);
+            err.printf(Locale.ROOT, "bench: %s, %s executor (%s), %d threads, PP %d, TG %d%n", file, provider.name(),
+                    provider.availability().reason(), threadCount, promptTokens, genTokens);
             err.flush();
             BatchedBench bench = new BatchedBench(executor, SEED);
             if (!json) {
@@ -136,17 +153,13 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         if (json) {
-            out.println(toJson(results, file, threadCount));
+            out.println(toJson(results, file, threadCount, provider.name()));
             out.flush();
         }
         return ExitCodes.COMPLETED;
     }
 
     private void checkArguments() {
-        if (backend == BackendChoice.cuda) {
-            throw new UsageException("--backend cuda: bench drives the CPU executor only in this build; use "
-                    + "--backend cpu");
-        }
         if (parallel.isEmpty() || parallel.stream().anyMatch(b -> b < 1)) {
             throw new UsageException("--parallel must list counts of at least 1 (e.g. 1,8,32), is " + parallel);
         }
@@ -176,15 +189,43 @@ final class BenchCommand implements Callable<Integer> {
         return file;
     }
 
-    private static CpuExecutor load(Path file, int threads) {
+    /**
+     * The provider of the executor to measure: {@code --backend}'s, or with {@code auto} the
+     * highest-priority one available (each one skipped is named on {@code err} with its reason).
+     */
+    private InferenceBackendProvider provider(PrintWriter err) {
+        List<InferenceBackendProvider> providers = ServiceLoader.load(InferenceBackendProvider.class).stream()
+                .map(ServiceLoader.Provider::get).filter(p -> p instanceof LocalExecutorProvider)
+                .sorted(Comparator.comparingInt(InferenceBackendProvider::priority).reversed()).toList();
+        for (InferenceBackendProvider p : providers) {
+            if (backend != BackendChoice.auto && !p.name().equals(backend.name())) {
+                continue;
+            }
+            Availability a = p.availability();
+            if (a.available()) {
+                return p;
+            }
+            if (backend != BackendChoice.auto) {
+                throw new UsageException("--backend " + backend + ": backend '" + p.name() + "' is not available: "
+                        + a.reason());
+            }
+            err.printf("bench: backend '%s' is not available: %s%n", p.name(), a.reason());
+        }
+        throw new UsageException("--backend " + backend + ": no such executor on the class path");
+    }
+
+    private DeviceExecutor load(InferenceBackendProvider provider, Path file, int threads) {
         try {
-            return CpuExecutor.load(file, threads);
+            return ((LocalExecutorProvider) provider).loadExecutor(file, new BackendConfig(Map.of(), threads,
+                    engineOptions));
         } catch (ModelFormatException e) {
             throw new UsageException("--model " + file + " does not load: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--engine-option: " + e.getMessage(), e);
         }
     }
 
-    private static String toJson(List<BatchedBench.Result> results, Path file, int threads) {
+    private static String toJson(List<BatchedBench.Result> results, Path file, int threads, String backendName) {
         ObjectMapper mapper = new ObjectMapper();
         ArrayNode array = mapper.createArrayNode();
         for (BatchedBench.Result r : results) {
@@ -197,6 +238,7 @@ final class BenchCommand implements Callable<Integer> {
             o.put("prompt_seconds", r.promptSeconds());
             o.put("decode_seconds", r.decodeSeconds());
             o.put("threads", threads);
+            o.put("backend", backendName);
             o.put("model", file.toString());
         }
         return array.toString();

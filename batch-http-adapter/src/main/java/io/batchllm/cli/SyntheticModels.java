@@ -13,7 +13,8 @@ import java.util.function.Supplier;
 
 /**
  * The {@code synthetic:SHAPE-TYPE} models of {@code bench --model}: llama2.c's 15M and 110M shapes with
- * seeded random weights ({@link SyntheticModel}), as the llama.cpp reference figures were measured.
+ * seeded random weights ({@link SyntheticModel}), as the llama.cpp reference figures were measured, and
+ * Llama-3.2-1B's shape for the GPU.
  * Each is written once into a cache directory and reused; writing the 110M F32 file takes a few
  * seconds and 418 MiB.
  */
@@ -22,7 +23,8 @@ final class SyntheticModels {
     static final String PREFIX = "synthetic:";
     private static final Map<String, Supplier<SyntheticModel.Builder>> SHAPES = Map.of(
             "15M", SyntheticModel::stories15M,
-            "110M", SyntheticModel::stories110M);
+            "110M", SyntheticModel::stories110M,
+            "1B", SyntheticModels::llama32OneB);
     private static final Map<String, GgmlType> TYPES = Map.of(
             "f32", GgmlType.F32, "f16", GgmlType.F16, "bf16", GgmlType.BF16, "q8_0", GgmlType.Q8_0,
             "q4_0", GgmlType.Q4_0);
@@ -32,7 +34,16 @@ final class SyntheticModels {
 
     /** The names {@code --model} accepts after {@link #PREFIX}, for messages. */
     static String names() {
-        return "15M or 110M, then -f32, -f16, -bf16, -q8_0 or -q4_0 (e.g. synthetic:110M-q8_0)";
+        return "15M, 110M or 1B, then -f32, -f16, -bf16, -q8_0 or -q4_0 (e.g. synthetic:110M-q8_0, synthetic:1B-bf16)";
+    }
+
+    /**
+     * Llama-3.2-1B's shape (1.24 B parameters, the CUDA benchmark's): dim 2048, 16 layers, 32 heads,
+     * 8 KV heads, FFN 8192, vocab 128256, the output tied to the embeddings. In bf16 its file is 2.5 GB.
+     */
+    static SyntheticModel.Builder llama32OneB() {
+        return SyntheticModel.builder().name("synth-1B").dim(2048).layers(16).heads(32).kvHeads(8).ffnHidden(8192)
+                .vocabSize(128256).tiedOutput(true);
     }
 
     /**

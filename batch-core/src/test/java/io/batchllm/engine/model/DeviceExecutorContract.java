@@ -33,9 +33,9 @@ import org.junit.jupiter.api.Test;
  * <p>What is shown: stories260K's greedy tokens equal llama.cpp's, batched, chunked and fed back on the
  * device; a sequence samples the same tokens and logprobs (bit for bit) alone or among others, in any
  * slot and blocks, in one prefill or in chunks, and after a restart from its generated tokens; seeded
- * sampling of every kind agrees with the CPU executor's; shared prefix blocks read as computed; the
- * {@code min_tokens} mask and the logit bias work; the {@link SlotTable} checks refuse bad plans with
- * their messages and change nothing; the lifecycle.
+ * sampling of every kind agrees with the {@link #referenceExecutor}'s (the CPU's); shared prefix blocks
+ * read as computed; the {@code min_tokens} mask and the logit bias work; the {@link SlotTable} checks
+ * refuse bad plans with their messages and change nothing; the lifecycle.
  */
 public abstract class DeviceExecutorContract {
 
@@ -49,6 +49,17 @@ public abstract class DeviceExecutorContract {
      * then.
      */
     protected abstract DeviceExecutor newExecutor(ModelWeights weights);
+
+    /**
+     * The executor whose seeded samples this one's must equal, token for token (logprobs within
+     * 1e-4): the CPU executor, for a device that computes the CPU's logits. A device whose logits
+     * differ from the CPU's (one that rounds to bf16) returns one that runs its own forward pass and
+     * samples those logits with the CPU's {@link io.batchllm.engine.sampling.Sampler}, so that what is
+     * compared is still the sampling. The contract closes it.
+     */
+    protected DeviceExecutor referenceExecutor(ModelWeights weights) {
+        return new CpuExecutor(weights, 1);
+    }
 
     @AfterEach
     void closeAll() throws Exception {
@@ -189,7 +200,7 @@ public abstract class DeviceExecutorContract {
     void seededSamplingOfEveryKindAgreesWithTheCpuExecutor() {
         SyntheticModel model = synthetic();
         DeviceExecutor ex = executor(model.weights());
-        DeviceExecutor cpu = new CpuExecutor(model.weights(), 1);
+        DeviceExecutor cpu = referenceExecutor(model.weights());
         toClose.add(cpu);
         List<SamplingParams> params = varied();
         int[][] tokens = new int[2][];
