@@ -17,6 +17,9 @@ package io.batchllm.engine.gguf;
  *   <li>Q6_K, 256 values in 210 bytes: {@code u8 ql[128]; u8 qh[64]; int8 scales[16]; f16 d};
  *       sixteen sub-blocks of 16 with an 8-bit signed scale; x = d·scale·(q − 32).
  * </ul>
+ * The other types' quantizers live in {@link BlockQuantizers} (Q4_1, Q5_0, Q5_1), {@link KQuantizers}
+ * (Q2_K, Q3_K, Q5_K) and {@link NonLinearQuantizers} (IQ4_NL, IQ4_XS); the layouts of all of them are
+ * described in {@code io.batchllm.engine.tensor.Dequantize}.
  *
  * <p>Stateless and thread safe.
  */
@@ -69,6 +72,9 @@ final class Quantizer {
                     q6KBlock(x, xOff + 256 * b, y, yOff + 210 * b);
                 }
             }
+            case Q4_1, Q5_0, Q5_1 -> BlockQuantizers.quantize(type, x, xOff, n, y, yOff);
+            case Q2_K, Q3_K, Q5_K -> KQuantizers.quantize(type, x, xOff, n, y, yOff);
+            case IQ4_NL, IQ4_XS -> NonLinearQuantizers.quantize(type, x, xOff, n, y, yOff);
         }
     }
 
@@ -140,7 +146,7 @@ final class Quantizer {
                 weights[l] = avX + Math.abs(x[xo + 32 * j + l]);
             }
             scales[j] = makeQkx2Quants(32, 15, x, xo + 32 * j, weights, levels, 32 * j, theMin, aux,
-                    -1.f, 0.1f, 20);
+                    -1.f, 0.1f, 20, false);
             mins[j] = theMin[0];
             maxScale = Math.max(maxScale, scales[j]);
             maxMin = Math.max(maxMin, mins[j]);
@@ -213,11 +219,12 @@ final class Quantizer {
     /**
      * ggml's {@code make_qkx2_quants}: fits {@code x ≈ scale·L − min} with L in [0, nmax] by trying
      * nstep+1 scales around nmax/(max−min) and keeping the weighted least-squares fit with the smallest
-     * weighted squared error. Returns the scale; writes the (positive) min to {@code theMin[0]}.
+     * weighted error: squared, or absolute with {@code useMad} (Q2_K). Returns the scale; writes the
+     * (positive) min to {@code theMin[0]}.
      */
-    private static float makeQkx2Quants(int n, int nmax, float[] x, int xo, float[] weights, byte[] levels,
-                                        int lo, float[] theMin, byte[] aux, float rmin, float rdelta,
-                                        int nstep) {
+    static float makeQkx2Quants(int n, int nmax, float[] x, int xo, float[] weights, byte[] levels,
+                                int lo, float[] theMin, byte[] aux, float rmin, float rdelta,
+                                int nstep, boolean useMad) {
         float min = x[xo];
         float max = x[xo];
         float sumW = weights[0];
@@ -246,7 +253,7 @@ final class Quantizer {
             int l = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[xo + i] - min))));
             levels[lo + i] = (byte) l;
             float diff = scale * l + min - x[xo + i];
-            bestError += weights[i] * (diff * diff);
+            bestError += weights[i] * (useMad ? Math.abs(diff) : diff * diff);
         }
         for (int is = 0; is <= nstep; is++) {
             iscale = (rmin + rdelta * is + nmax) / (max - min);
@@ -272,7 +279,7 @@ final class Quantizer {
                 float curError = 0;
                 for (int i = 0; i < n; i++) {
                     float diff = thisScale * aux[i] + thisMin - x[xo + i];
-                    curError += weights[i] * (diff * diff);
+                    curError += weights[i] * (useMad ? Math.abs(diff) : diff * diff);
                 }
                 if (curError < bestError) {
                     System.arraycopy(aux, 0, levels, lo, n);
@@ -416,7 +423,7 @@ final class Quantizer {
     }
 
     /** C's {@code (int8_t)} of a float: truncation toward zero, then wrap to 8 bits. */
-    private static int truncToInt8(float f) {
+    static int truncToInt8(float f) {
         return (byte) (int) f;
     }
 

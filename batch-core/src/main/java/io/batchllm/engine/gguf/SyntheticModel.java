@@ -154,16 +154,18 @@ public final class SyntheticModel {
 
     /**
      * The type a 2-D weight with rows of {@code rowLength} values is stored as: {@link #weightType()}
-     * when its blocks fit; otherwise, as llama-quantize does for such tensors, a type with 32-value
-     * blocks (Q4_K to Q4_0 (llama.cpp would pick Q5_0, which BatchLLM does not read), Q6_K to Q8_0),
-     * and F16 if not even 32 divides the row.
+     * when its blocks fit; otherwise the type with 32-value blocks that llama-quantize falls back to for
+     * such tensors (Q2_K, Q3_K and IQ4_XS to IQ4_NL, Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0), and F16
+     * if not even 32 divides the row.
      */
     public GgmlType typeFor(long rowLength) {
         if (rowLength % weightType.blockSize() == 0) {
             return weightType;
         }
         GgmlType fallback = switch (weightType) {
-            case Q4_K -> GgmlType.Q4_0;
+            case Q2_K, Q3_K, IQ4_XS -> GgmlType.IQ4_NL;
+            case Q4_K -> GgmlType.Q5_0;
+            case Q5_K -> GgmlType.Q5_1;
             case Q6_K -> GgmlType.Q8_0;
             default -> GgmlType.F16;
         };
@@ -288,9 +290,17 @@ public final class SyntheticModel {
             case F32 -> 0;
             case F16 -> 1;
             case Q4_0 -> 2;
+            case Q4_1 -> 3;
             case Q8_0 -> 7;
-            case Q4_K -> 14; // Q4_K_S: all matrices Q4_K
+            case Q5_0 -> 8;
+            case Q5_1 -> 9;
+            case Q2_K -> 10;
+            case Q3_K -> 11; // Q3_K_S: all matrices Q3_K
+            case Q4_K -> 14; // Q4_K_S
+            case Q5_K -> 16; // Q5_K_S
             case Q6_K -> 18;
+            case IQ4_NL -> 25;
+            case IQ4_XS -> 30;
             case BF16 -> 32;
         };
     }
