@@ -222,6 +222,12 @@ class SyntheticModelTest {
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> SyntheticModel.builder().vocabSize(100).build()).getMessage().contains("at least 260"));
         assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> SyntheticModel.builder().architecture("gpt2")).getMessage().contains("llama or qwen2"));
+                () -> SyntheticModel.builder().architecture("gpt2")).getMessage().contains("gemma3 or phi3"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> SyntheticModel.builder().headDim(16).ropeDimension(18).build()).getMessage()
+                .contains("rope dimension 18"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> SyntheticModel.builder().architecture("phi3").dim(64).heads(4).headDim(32).build()).getMessage()
+                .contains("phi3's heads must fill dim"));
     }
 }
