@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -56,7 +57,8 @@ public final class LocalBackend implements InferenceBackend, MeterBinder {
      *
      * @param backendName names the device in the chat responses' {@code system_fingerprint}
      * @param executors loads a model file onto the device
-     * @param clock gives the responses' {@code created}
+     * @param clock gives the responses' {@code created}, and the chat templates' {@code strftime_now}
+     *     (read in the system time zone, as Hugging Face's {@code datetime.now()})
      * @throws ModelFormatException naming the model and its file when one cannot be loaded (the models
      *     loaded before it are closed again)
      * @throws IllegalArgumentException for a bad or unknown backend option, naming it
@@ -91,7 +93,9 @@ public final class LocalBackend implements InferenceBackend, MeterBinder {
             try (GgufFile gguf = GgufFile.open(file)) {
                 engine = LocalEngine.builder(name, executor, Tokenizer.fromGguf(gguf));
                 try {
-                    ChatTemplates.fromMetadata(gguf.metadata()).ifPresent(engine::chatTemplate);
+                    // strftime_now: the engine's clock, in local time as Hugging Face's datetime.now()
+                    ChatTemplates.fromMetadata(gguf.metadata(), clock.withZone(ZoneId.systemDefault()))
+                            .ifPresent(engine::chatTemplate);
                 } catch (ChatTemplateException e) {
                     // completions still work; chat requests are refused with this reason
                     log.warn("model '{}' ({}): its chat template is unusable, chat requests will be refused: {}",

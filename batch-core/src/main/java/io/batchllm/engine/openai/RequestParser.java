@@ -228,29 +228,34 @@ public final class RequestParser {
             throw new RequestException(fields.param("role"), "invalid_value", fields.param("role")
                     + " must be one of developer, system, user, assistant, tool, got \"" + role + "\"");
         }
+        List<ChatMessage.ToolCall> toolCalls = List.of();
         if (role.equals("assistant")) {
-            for (String name : List.of("tool_calls", "function_call", "audio")) {
-                JsonNode value = fields.get(name);
-                if (value != null && !(value.isArray() && value.isEmpty())) {
-                    throw new RequestException(fields.param(name), "unsupported_parameter",
-                            fields.param(name) + " is not supported: this engine does not call tools or produce audio");
-                }
+            if (fields.has("function_call")) {
+                throw new RequestException(fields.param("function_call"), "unsupported_parameter",
+                        fields.param("function_call") + " (deprecated) is not supported; send the call as tool_calls");
             }
+            if (fields.has("audio")) {
+                throw new RequestException(fields.param("audio"), "unsupported_parameter",
+                        fields.param("audio") + " is not supported: this engine reads and writes text only");
+            }
+            toolCalls = ToolCalls.parse(fields);
         }
-        if (role.equals("tool")) {
-            fields.requiredString("tool_call_id");
-        }
-        String content = content(fields, role);
+        String toolCallId = role.equals("tool") ? fields.requiredString("tool_call_id") : null;
+        String name = fields.has("name") ? fields.requiredString("name") : null;
+        String content = content(fields, role, !toolCalls.isEmpty());
         // Chat templates know "system"; OpenAI's newer "developer" role means the same to an open model.
-        return new ChatMessage(role.equals("developer") ? "system" : role, content);
+        return new ChatMessage(role.equals("developer") ? "system" : role, content, name, toolCallId, toolCalls);
     }
 
-    /** A string, or text parts joined with newlines (as vLLM joins them); null only for assistants. */
-    private static String content(JsonFields fields, String role) {
+    /**
+     * A string, or text parts joined with newlines (as vLLM joins them). Only an assistant may omit
+     * it: with tool calls the template sees None, as OpenAI's null content means; without, "".
+     */
+    private static String content(JsonFields fields, String role, boolean hasToolCalls) {
         JsonNode node = fields.get("content");
         if (node == null) {
             if (role.equals("assistant")) {
-                return "";
+                return hasToolCalls ? null : "";
             }
             throw new RequestException(fields.param("content"), "missing_required_parameter",
                     "missing required parameter " + fields.param("content") + " (a string or an array of text parts)");

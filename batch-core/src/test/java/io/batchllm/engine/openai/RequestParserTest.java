@@ -60,8 +60,26 @@ class RequestParserTest {
                 + "{'role':'user','name':'ann','content':[{'type':'text','text':'part one'},{'type':'text','text':'part two'}]},"
                 + "{'role':'assistant','content':null},"
                 + "{'role':'tool','tool_call_id':'call_1','content':'42'}]}"));
-        assertEquals(List.of(new ChatMessage("system", "be brief"), new ChatMessage("user", "part one\npart two"),
-                new ChatMessage("assistant", ""), new ChatMessage("tool", "42")),
+        assertEquals(List.of(new ChatMessage("system", "be brief"),
+                new ChatMessage("user", "part one\npart two", "ann", null, List.of()),
+                new ChatMessage("assistant", ""), new ChatMessage("tool", "42", null, "call_1", List.of())),
+                ((Prompt.Chat) request.prompt()).messages());
+    }
+
+    /** Regression: tool_call_id was required and then dropped, and tool_calls were refused. */
+    @Test
+    void earlierToolCallsAndTheirResultsReachTheTemplate() {
+        GenerationRequest request = RequestParser.parseChat(json("{'model':'m','messages':["
+                + "{'role':'user','content':'Weather?'},"
+                + "{'role':'assistant','content':null,'tool_calls':[{'id':'call_1','type':'function',"
+                + "'function':{'name':'get_weather','arguments':'{\\\"city\\\": \\\"Paris\\\"}'}}]},"
+                + "{'role':'tool','tool_call_id':'call_1','content':'22C'},"
+                + "{'role':'assistant','tool_calls':[]}]}"));
+
+        assertEquals(List.of(new ChatMessage("user", "Weather?"),
+                new ChatMessage("assistant", null, null, null,
+                        List.of(new ChatMessage.ToolCall("call_1", "get_weather", "{\"city\": \"Paris\"}"))),
+                new ChatMessage("tool", "22C", null, "call_1", List.of()), new ChatMessage("assistant", "")),
                 ((Prompt.Chat) request.prompt()).messages());
     }
 
@@ -254,8 +272,27 @@ class RequestParserTest {
                         "messages[0].content[0].text", "missing_required_parameter", "text"),
                 Arguments.of("tool without id", json("{'model':'m','messages':[{'role':'tool','content':'1'}]}"),
                         "messages[0].tool_call_id", "missing_required_parameter", "tool_call_id"),
-                Arguments.of("assistant tool calls", json("{'model':'m','messages':[{'role':'assistant','tool_calls':[{'id':'c'}]}]}"),
-                        "messages[0].tool_calls", "unsupported_parameter", "tool_calls is not supported"),
+                Arguments.of("tool call without type", json("{'model':'m','messages':[{'role':'assistant','tool_calls':[{'id':'c'}]}]}"),
+                        "messages[0].tool_calls[0].type", "missing_required_parameter", "tool_calls[0].type"),
+                Arguments.of("tool call of another type", json("{'model':'m','messages':[{'role':'assistant','tool_calls':"
+                        + "[{'id':'c','type':'custom','function':{'name':'f','arguments':'{}'}}]}]}"),
+                        "messages[0].tool_calls[0].type", "invalid_value", "must be \"function\", got \"custom\""),
+                Arguments.of("tool call without function", json("{'model':'m','messages':[{'role':'assistant','tool_calls':"
+                        + "[{'id':'c','type':'function'}]}]}"),
+                        "messages[0].tool_calls[0].function", "missing_required_parameter", "name and arguments"),
+                Arguments.of("tool call arguments not a string", json("{'model':'m','messages':[{'role':'assistant',"
+                        + "'tool_calls':[{'id':'c','type':'function','function':{'name':'f','arguments':{}}}]}]}"),
+                        "messages[0].tool_calls[0].function.arguments", "invalid_type", "must be a string"),
+                Arguments.of("tool call with an unknown field", json("{'model':'m','messages':[{'role':'assistant',"
+                        + "'tool_calls':[{'id':'c','type':'function','index':0,'function':{'name':'f','arguments':'{}'}}]}]}"),
+                        "messages[0].tool_calls[0].index", "unknown_parameter", "a tool call has only function, id, type"),
+                Arguments.of("tool calls not an array", json("{'model':'m','messages':[{'role':'assistant','tool_calls':{}}]}"),
+                        "messages[0].tool_calls", "invalid_type", "an array of tool calls"),
+                Arguments.of("deprecated function call", json("{'model':'m','messages':[{'role':'assistant','content':'',"
+                        + "'function_call':{'name':'f','arguments':'{}'}}]}"),
+                        "messages[0].function_call", "unsupported_parameter", "send the call as tool_calls"),
+                Arguments.of("name not a string", json("{'model':'m','messages':[{'role':'user','name':1,'content':'x'}]}"),
+                        "messages[0].name", "invalid_type", "must be a string"),
                 Arguments.of("temperature too high", chat("'temperature':3.5"), "temperature", "decimal_above_max_value",
                         "temperature must be between 0 and 2, got 3.5"),
                 Arguments.of("temperature negative", chat("'temperature':-1"), "temperature", "decimal_below_min_value",

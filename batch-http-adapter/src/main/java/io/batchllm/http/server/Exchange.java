@@ -192,7 +192,7 @@ final class Exchange {
     }
 
     /** 503 (not ready, shutting down) and 429 may succeed later; everything else would fail again. */
-    private static boolean deterministic(int status) {
+    static boolean deterministic(int status) {
         return status != 503 && status != 429 && status != 408;
     }
 

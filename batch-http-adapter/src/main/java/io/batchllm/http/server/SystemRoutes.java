@@ -56,9 +56,10 @@ final class SystemRoutes {
         try {
             settings.service().jobStore().listBatches(null, null, 1);
         } catch (RuntimeException e) {
+            // The driver's text can name hosts, users and SQL: it goes to the log only.
             log.warn("readiness: the job store is unreachable: {}", e.toString());
             throw new BatchException(503, "server_error", "store_unavailable", null, "Not ready: the job store is "
-                    + "unreachable (" + e.getMessage() + ").");
+                    + "unreachable; the server log says why.");
         }
         List<String> models = settings.service().models().stream().sorted().toList();
         if (models.isEmpty()) {
