@@ -3,6 +3,7 @@ package io.batchllm.engine;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,10 +16,13 @@ import io.batchllm.FileObject;
 import io.batchllm.FilePurpose;
 import io.batchllm.RequestCounts;
 import io.batchllm.engine.cpu.CpuBackendProvider;
+import io.batchllm.modelfiles.ModelLocator;
+import io.batchllm.modelfiles.ModelNotFoundException;
 import io.batchllm.testing.Harness;
 import io.batchllm.testing.Jsonl;
 import io.batchllm.testing.TestBackend;
 import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -121,6 +125,37 @@ class LocalBackendServiceTest {
             assertTrue(registry.get(LocalEngine.KV_BLOCKS_METRIC).tag("model", STORIES).gauge().value() > 0);
             assertEquals(0, registry.get(LocalEngine.KV_BLOCKS_IN_USE_METRIC).tag("model", STORIES).gauge().value());
         }
+    }
+
+    @Test
+    void anOllamaNameInTheBuilderIsServedFromTheStoresBlob() throws Exception {
+        // a fake home whose Ollama store holds stories260K as `ollama pull` would (the blob links to the file)
+        Path home = dir.resolve("home");
+        String digest = "ab".repeat(32);
+        Path manifest = home.resolve(".ollama/models/manifests/registry.ollama.ai/library/stories/260k");
+        Files.createDirectories(manifest.getParent());
+        Files.writeString(manifest, "{\"schemaVersion\":2,\"layers\":[{\"mediaType\":"
+                + "\"application/vnd.ollama.image.model\",\"digest\":\"sha256:" + digest + "\",\"size\":1}]}");
+        Path blob = home.resolve(".ollama/models/blobs/sha256-" + digest);
+        Files.createDirectories(blob.getParent());
+        Files.createSymbolicLink(blob, StoriesReference.MODEL.toAbsolutePath());
+        StoriesReference ref = StoriesReference.onceUponATime();
+        try (BatchService service = BatchService.builder().dataDirectory(dir.resolve("ollama"))
+                .modelLocator(ModelLocator.of(home, Map.of())).model(STORIES, "ollama:stories:260k")
+                .backendName("cpu").threads(1).pollInterval(Duration.ofMillis(20)).build()) {
+            String line = Bodies.line("only", "/v1/completions", Bodies.greedy(STORIES, ref.prompt(), 10));
+            FileObject input = service.files().upload(new ByteArrayInputStream((line + "\n").getBytes(UTF_8)),
+                    "input.jsonl", FilePurpose.BATCH);
+            Batch done = service.batches().await(service.batches().create(input.id(), Endpoint.COMPLETIONS).id(),
+                    Duration.ofSeconds(60));
+            assertEquals(BatchStatus.COMPLETED, done.status(), String.valueOf(done.errors()));
+            JsonNode out = Jsonl.read(service.files().content(done.outputFileId())).get(0);
+            assertEquals(ref.firstPieces(10), out.at("/response/body/choices/0/text").asText());
+        }
+        ModelNotFoundException missing = assertThrows(ModelNotFoundException.class, () -> BatchService.builder()
+                .modelLocator(ModelLocator.of(home, Map.of())).model(STORIES, "ollama:stories:15m"));
+        assertTrue(missing.getMessage().contains("manifests/registry.ollama.ai/library/stories/15m"),
+                missing.getMessage());
     }
 
     private Harness harness(String name, Map<String, String> options) {
