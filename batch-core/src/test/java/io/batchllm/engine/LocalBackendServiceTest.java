@@ -116,14 +116,7 @@ class LocalBackendServiceTest {
                 .model(STORIES, StoriesReference.MODEL).backendName("cpu").threads(1)
                 .pollInterval(Duration.ofMillis(20)).build()) {
             assertEquals(Set.of(STORIES), service.models());
-            String line = Bodies.line("only", "/v1/completions", Bodies.greedy(STORIES, ref.prompt(), 10));
-            FileObject input = service.files().upload(new ByteArrayInputStream((line + "\n").getBytes(UTF_8)),
-                    "input.jsonl", FilePurpose.BATCH);
-            Batch done = service.batches().await(service.batches().create(input.id(), Endpoint.COMPLETIONS).id(),
-                    Duration.ofSeconds(60));
-            assertEquals(BatchStatus.COMPLETED, done.status(), String.valueOf(done.errors()));
-            JsonNode out = Jsonl.read(service.files().content(done.outputFileId())).get(0);
-            assertEquals(ref.firstPieces(10), out.at("/response/body/choices/0/text").asText());
+            assertEquals(ref.firstPieces(10), firstTenTokens(service, ref));
             // the engine's meters are in the service's registry
             var registry = service.meterRegistry();
             assertEquals(0, registry.get(LocalEngine.PREEMPTIONS_METRIC).tag("model", STORIES).functionCounter().count());
@@ -148,19 +141,24 @@ class LocalBackendServiceTest {
         try (BatchService service = BatchService.builder().dataDirectory(dir.resolve("ollama"))
                 .modelLocator(ModelLocator.of(home, Map.of())).model(STORIES, "ollama:stories:260k")
                 .backendName("cpu").threads(1).pollInterval(Duration.ofMillis(20)).build()) {
-            String line = Bodies.line("only", "/v1/completions", Bodies.greedy(STORIES, ref.prompt(), 10));
-            FileObject input = service.files().upload(new ByteArrayInputStream((line + "\n").getBytes(UTF_8)),
-                    "input.jsonl", FilePurpose.BATCH);
-            Batch done = service.batches().await(service.batches().create(input.id(), Endpoint.COMPLETIONS).id(),
-                    Duration.ofSeconds(60));
-            assertEquals(BatchStatus.COMPLETED, done.status(), String.valueOf(done.errors()));
-            JsonNode out = Jsonl.read(service.files().content(done.outputFileId())).get(0);
-            assertEquals(ref.firstPieces(10), out.at("/response/body/choices/0/text").asText());
+            assertEquals(ref.firstPieces(10), firstTenTokens(service, ref));
         }
         ModelNotFoundException missing = assertThrows(ModelNotFoundException.class, () -> BatchService.builder()
                 .modelLocator(ModelLocator.of(home, Map.of())).model(STORIES, "ollama:stories:15m"));
         assertTrue(missing.getMessage().contains("manifests/registry.ollama.ai/library/stories/15m"),
                 missing.getMessage());
+    }
+
+    /** The text of a one-line greedy batch of {@code ref}'s prompt, 10 tokens. */
+    private static String firstTenTokens(BatchService service, StoriesReference ref) throws Exception {
+        String line = Bodies.line("only", "/v1/completions", Bodies.greedy(STORIES, ref.prompt(), 10));
+        FileObject input = service.files().upload(new ByteArrayInputStream((line + "\n").getBytes(UTF_8)),
+                "input.jsonl", FilePurpose.BATCH);
+        Batch done = service.batches().await(service.batches().create(input.id(), Endpoint.COMPLETIONS).id(),
+                Duration.ofSeconds(60));
+        assertEquals(BatchStatus.COMPLETED, done.status(), String.valueOf(done.errors()));
+        return Jsonl.read(service.files().content(done.outputFileId())).get(0).at("/response/body/choices/0/text")
+                .asText();
     }
 
     private Harness harness(String name, Map<String, String> options) {

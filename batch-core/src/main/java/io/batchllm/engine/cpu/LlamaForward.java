@@ -78,21 +78,23 @@ final class LlamaForward {
         List<double[]> tables = new ArrayList<>();
         this.ropeTableOfLayer = new int[c.blockCount()];
         for (int l = 0; l < c.blockCount(); l++) {
-            double[] f = model.ropeFrequencies()[l];
-            int found = -1;
-            for (int i = 0; i < tables.size() && found < 0; i++) {
-                found = Arrays.equals(tables.get(i), f) ? i : -1;
-            }
-            if (found < 0) {
-                found = tables.size();
-                tables.add(f);
-            }
-            ropeTableOfLayer[l] = found;
+            ropeTableOfLayer[l] = indexOf(tables, model.ropeFrequencies()[l]);
         }
         this.ropeTables = tables.toArray(double[][]::new);
         this.ropeCos = new float[ropeTables.length][0];
         this.ropeSin = new float[ropeTables.length][0];
         this.scores = new float[parallel.threads()][0];
+    }
+
+    /** The index of {@code table} among {@code tables}, added at the end if it is not there yet. */
+    private static int indexOf(List<double[]> tables, double[] table) {
+        for (int i = 0; i < tables.size(); i++) {
+            if (Arrays.equals(tables.get(i), table)) {
+                return i;
+            }
+        }
+        tables.add(table);
+        return tables.size() - 1;
     }
 
     /**

@@ -207,54 +207,7 @@ final class KQuantizers {
     /** {@code quantize_row_q5_K_ref} for one super-block: Q4_K's fit with 32 levels and a fifth bit. */
     private static void q5KBlock(float[] x, int xo, byte[] y, int yo) {
         byte[] levels = new byte[256];
-        byte[] aux = new byte[32];
-        float[] weights = new float[32];
-        float[] mins = new float[8];
-        float[] scales = new float[8];
-        float[] theMin = new float[1];
-        float maxScale = 0;
-        float maxMin = 0;
-        for (int j = 0; j < 8; j++) {
-            float sumX2 = 0;
-            for (int l = 0; l < 32; l++) {
-                sumX2 += x[xo + 32 * j + l] * x[xo + 32 * j + l];
-            }
-            float avX = (float) Math.sqrt(sumX2 / 32);
-            for (int l = 0; l < 32; l++) {
-                weights[l] = avX + Math.abs(x[xo + 32 * j + l]);
-            }
-            scales[j] = Quantizer.makeQkx2Quants(32, 31, x, xo + 32 * j, weights, levels, 32 * j, theMin, aux,
-                    -0.5f, 0.1f, 15, false);
-            mins[j] = theMin[0];
-            maxScale = Math.max(maxScale, scales[j]);
-            maxMin = Math.max(maxMin, mins[j]);
-        }
-        float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
-        float invMin = maxMin > 0 ? 63.f / maxMin : 0.f;
-        byte[] packed = new byte[12];
-        for (int j = 0; j < 8; j++) {
-            int ls = Math.min(63, Quantizer.nearestInt(invScale * scales[j]) & 0xFF);
-            int lm = Math.min(63, Quantizer.nearestInt(invMin * mins[j]) & 0xFF);
-            Quantizer.packScaleMin(packed, j, ls, lm);
-        }
-        short dBits = Float.floatToFloat16(maxScale / 63.f);
-        short dminBits = Float.floatToFloat16(maxMin / 63.f);
-        Quantizer.putShort(y, yo, dBits);
-        Quantizer.putShort(y, yo + 2, dminBits);
-        System.arraycopy(packed, 0, y, yo + 4, 12);
-        float d16 = Float.float16ToFloat(dBits);
-        float dmin16 = Float.float16ToFloat(dminBits);
-        for (int j = 0; j < 8; j++) {
-            float d = d16 * Quantizer.scaleK4(packed, j);
-            if (d == 0) {
-                continue;
-            }
-            float dm = dmin16 * Quantizer.minK4(packed, j);
-            for (int ii = 0; ii < 32; ii++) {
-                int l = Quantizer.nearestInt((x[xo + 32 * j + ii] + dm) / d);
-                levels[32 * j + ii] = (byte) Math.max(0, Math.min(31, l));
-            }
-        }
+        Quantizer.fitScalesAndMins(x, xo, 31, -0.5f, 15, y, yo, levels);
         // Sub-block i's fifth bits go to bit i of qh[l]; its low nibbles pair up as Q4_K's.
         int qh = yo + 16;
         int ql = yo + 48;

@@ -128,6 +128,26 @@ final class Quantizer {
     /** {@code quantize_row_q4_K_ref} for one super-block of 256. */
     private static void q4KBlock(float[] x, int xo, byte[] y, int yo) {
         byte[] levels = new byte[256];
+        fitScalesAndMins(x, xo, 15, -1.f, 20, y, yo, levels);
+        int q = yo + 16;
+        for (int j = 0; j < 256; j += 64) {
+            for (int l = 0; l < 32; l++) {
+                y[q + l] = (byte) (levels[j + l] | (levels[j + l + 32] << 4));
+            }
+            q += 32;
+        }
+    }
+
+    /**
+     * The part Q4_K's and Q5_K's reference quantizers share: per sub-block of 32, the
+     * {@code make_qkx2_quants} fit of levels 0..{@code nmax} weighted by {@code rms + |x|} (with
+     * {@code rmin} and {@code nstep} as each calls it); the scales and mins quantized to 6 bits of the
+     * super-block's largest and packed, with the f16 {@code d} and {@code dmin}, into
+     * {@code y[yo .. yo+16)}; then every value re-quantized into {@code levels} against the rounded
+     * scales the decoder will actually use.
+     */
+    static void fitScalesAndMins(float[] x, int xo, int nmax, float rmin, int nstep, byte[] y, int yo,
+                                 byte[] levels) {
         byte[] aux = new byte[32];
         float[] weights = new float[32];
         float[] mins = new float[8];
@@ -145,8 +165,8 @@ final class Quantizer {
             for (int l = 0; l < 32; l++) {
                 weights[l] = avX + Math.abs(x[xo + 32 * j + l]);
             }
-            scales[j] = makeQkx2Quants(32, 15, x, xo + 32 * j, weights, levels, 32 * j, theMin, aux,
-                    -1.f, 0.1f, 20, false);
+            scales[j] = makeQkx2Quants(32, nmax, x, xo + 32 * j, weights, levels, 32 * j, theMin, aux,
+                    rmin, 0.1f, nstep, false);
             mins[j] = theMin[0];
             maxScale = Math.max(maxScale, scales[j]);
             maxMin = Math.max(maxMin, mins[j]);
@@ -166,7 +186,6 @@ final class Quantizer {
         putShort(y, yo + 2, dminBits);
         System.arraycopy(packed, 0, y, yo + 4, 12);
 
-        // Re-quantize against the rounded (f16, 6-bit) scales that the decoder will actually use.
         float d16 = Float.float16ToFloat(dBits);
         float dmin16 = Float.float16ToFloat(dminBits);
         for (int j = 0; j < 8; j++) {
@@ -177,15 +196,8 @@ final class Quantizer {
             float dm = dmin16 * minK4(packed, j);
             for (int ii = 0; ii < 32; ii++) {
                 int l = nearestInt((x[xo + 32 * j + ii] + dm) / d);
-                levels[32 * j + ii] = (byte) Math.max(0, Math.min(15, l));
+                levels[32 * j + ii] = (byte) Math.max(0, Math.min(nmax, l));
             }
-        }
-        int q = yo + 16;
-        for (int j = 0; j < 256; j += 64) {
-            for (int l = 0; l < 32; l++) {
-                y[q + l] = (byte) (levels[j + l] | (levels[j + l + 32] << 4));
-            }
-            q += 32;
         }
     }
 

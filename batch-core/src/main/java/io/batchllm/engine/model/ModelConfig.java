@@ -72,8 +72,9 @@ public record ModelConfig(
      * {@code embedding_length / head_count} instead of the head size. GGUF has no key for it, so
      * llama.cpp tells the models apart by their layer count, and so do we.
      */
-    static final int GEMMA2_27B_LAYERS = 46;
-    static final int GEMMA3_27B_LAYERS = 62;
+    public static final int GEMMA2_27B_LAYERS = 46;
+    /** Gemma 3 27B's layer count (see {@link #GEMMA2_27B_LAYERS}). */
+    public static final int GEMMA3_27B_LAYERS = 62;
 
     /**
      * Reads the configuration from metadata.

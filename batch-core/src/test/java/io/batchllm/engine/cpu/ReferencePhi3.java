@@ -55,13 +55,7 @@ final class ReferencePhi3 extends ReferenceTransformer {
 
             xn = rmsnorm(x, vector(b + "ffn_norm.weight"));
             double[][] gateUp = matrix(b + "ffn_up.weight");
-            double[] gate = times(rows(gateUp, 0, ffn), xn);
-            double[] up = times(rows(gateUp, ffn, ffn), xn);
-            double[] hidden = new double[ffn];
-            for (int i = 0; i < ffn; i++) {
-                hidden[i] = silu(gate[i]) * up[i];
-            }
-            x = plus(x, times(matrix(b + "ffn_down.weight"), hidden));
+            x = plus(x, swiglu(rows(gateUp, 0, ffn), rows(gateUp, ffn, ffn), matrix(b + "ffn_down.weight"), xn));
         }
         return head(rmsnorm(x, vector("output_norm.weight")));
     }

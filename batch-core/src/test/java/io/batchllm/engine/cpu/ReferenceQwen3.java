@@ -35,13 +35,8 @@ final class ReferenceQwen3 extends ReferenceTransformer {
             x = plus(x, times(matrix(b + "attn_output.weight"), attended));
 
             xn = rmsnorm(x, vector(b + "ffn_norm.weight"));
-            double[] gate = times(matrix(b + "ffn_gate.weight"), xn);
-            double[] up = times(matrix(b + "ffn_up.weight"), xn);
-            double[] hidden = new double[gate.length];
-            for (int i = 0; i < gate.length; i++) {
-                hidden[i] = silu(gate[i]) * up[i];
-            }
-            x = plus(x, times(matrix(b + "ffn_down.weight"), hidden));
+            x = plus(x, swiglu(matrix(b + "ffn_gate.weight"), matrix(b + "ffn_up.weight"),
+                    matrix(b + "ffn_down.weight"), xn));
         }
         return head(rmsnorm(x, vector("output_norm.weight")));
     }

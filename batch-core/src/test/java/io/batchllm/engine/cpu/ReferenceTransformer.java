@@ -202,8 +202,15 @@ abstract class ReferenceTransformer {
         return out;
     }
 
-    protected static double silu(double g) {
-        return g / (1 + Math.exp(-g));
+    /** down · (silu(gate · x) ⊙ up · x): SwiGLU. */
+    protected static double[] swiglu(double[][] gate, double[][] up, double[][] down, double[] x) {
+        double[] g = times(gate, x);
+        double[] u = times(up, x);
+        double[] hidden = new double[g.length];
+        for (int i = 0; i < g.length; i++) {
+            hidden[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];
+        }
+        return times(down, hidden);
     }
 
     /** The LM head: {@code output.weight}, else the token embedding. */
