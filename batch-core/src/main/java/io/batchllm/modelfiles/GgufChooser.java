@@ -44,6 +44,18 @@ final class GgufChooser {
                 List.of(folder));
     }
 
+    /** {@code REPO} of {@code REPO:TAG} (or all of it, without a tag). */
+    static String beforeTag(String repoAndTag) {
+        int colon = repoAndTag.indexOf(':');
+        return colon < 0 ? repoAndTag : repoAndTag.substring(0, colon);
+    }
+
+    /** {@code TAG} of {@code REPO:TAG}, or null. */
+    static String tag(String repoAndTag) {
+        int colon = repoAndTag.indexOf(':');
+        return colon < 0 ? null : repoAndTag.substring(colon + 1);
+    }
+
     private static boolean isModel(String name) {
         String lower = name.toLowerCase(Locale.ROOT);
         return lower.endsWith(".gguf") && !lower.startsWith("mmproj");

@@ -29,12 +29,8 @@ final class HuggingFaceCache {
             throw new IllegalArgumentException("'hf:" + reference + "' is not a Hugging Face file; write "
                     + "hf:ORG/REPO/FILE.gguf (optionally @REVISION), hf:ORG/REPO:QUANT or hf:ORG/REPO");
         }
-        String repo = parts[1];
-        String tag = null;
-        if (parts.length == 2 && repo.contains(":")) {
-            tag = repo.substring(repo.indexOf(':') + 1);
-            repo = repo.substring(0, repo.indexOf(':'));
-        }
+        String repo = parts.length == 2 ? GgufChooser.beforeTag(parts[1]) : parts[1];
+        String tag = parts.length == 2 ? GgufChooser.tag(parts[1]) : null;
         String repoId = parts[0] + "/" + repo;
         Path repoDir = cache.resolve("models--" + parts[0] + "--" + repo);
         List<Path> searched = new ArrayList<>();

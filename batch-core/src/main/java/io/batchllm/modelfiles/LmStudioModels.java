@@ -20,12 +20,8 @@ final class LmStudioModels {
             throw new IllegalArgumentException("'lmstudio:" + reference + "' is not an LM Studio model; write "
                     + "lmstudio:PUBLISHER/REPO/FILE.gguf, lmstudio:PUBLISHER/REPO:QUANT or lmstudio:PUBLISHER/REPO");
         }
-        String repo = parts[1];
-        String tag = null;
-        if (parts.length == 2 && repo.contains(":")) {
-            tag = repo.substring(repo.indexOf(':') + 1);
-            repo = repo.substring(0, repo.indexOf(':'));
-        }
+        String repo = parts.length == 2 ? GgufChooser.beforeTag(parts[1]) : parts[1];
+        String tag = parts.length == 2 ? GgufChooser.tag(parts[1]) : null;
         List<Path> searched = new ArrayList<>();
         for (Path folder : folders) {
             Path repoDir = folder.resolve(parts[0]).resolve(repo);
