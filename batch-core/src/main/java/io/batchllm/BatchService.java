@@ -5,6 +5,7 @@ import io.batchllm.internal.Ids;
 import io.batchllm.internal.ServiceRuntime;
 import io.batchllm.internal.Settings;
 import io.batchllm.internal.ValidationLimits;
+import io.batchllm.modelfiles.ModelLocator;
 import io.batchllm.ratelimit.RateLimiter;
 import io.batchllm.ratelimit.TokenBucketRateLimiter;
 import io.batchllm.spi.InferenceBackend;
@@ -142,6 +143,7 @@ public final class BatchService implements AutoCloseable {
         private final List<InferenceBackend> backends = new ArrayList<>();
         private final List<InferenceBackendProvider> providers = new ArrayList<>();
         private final Map<String, Path> models = new LinkedHashMap<>();
+        private ModelLocator modelLocator = ModelLocator.fromEnvironment();
         private final Map<String, String> backendOptions = new LinkedHashMap<>();
         private boolean discover = true;
         private String backendName;
@@ -219,6 +221,31 @@ public final class BatchService implements AutoCloseable {
                 throw new IllegalArgumentException("model name must not be blank");
             }
             models.put(name, Objects.requireNonNull(ggufFile, "ggufFile"));
+            return this;
+        }
+
+        /**
+         * Serves under {@code name} a GGUF file given by path or by where a tool keeps it:
+         * {@code ollama:qwen3:0.6b}, {@code hf:ORG/REPO/FILE.gguf}, {@code lmstudio:PUBLISHER/REPO}
+         * (see {@link ModelLocator}), resolved now with {@link #modelLocator}'s locator. Nothing is
+         * downloaded.
+         *
+         * @throws io.batchllm.modelfiles.ModelNotFoundException if a reference names no file here,
+         *     saying where it looked
+         */
+        public Builder model(String name, String fileOrReference) {
+            Objects.requireNonNull(fileOrReference, "fileOrReference");
+            return model(name, ModelLocator.isReference(fileOrReference) ? modelLocator.resolve(fileOrReference)
+                    : Path.of(fileOrReference));
+        }
+
+        /**
+         * Where {@link #model(String, String)} looks for {@code ollama:}, {@code hf:} and
+         * {@code lmstudio:} models. Default {@link ModelLocator#fromEnvironment()}: this user's home
+         * and the tools' environment variables.
+         */
+        public Builder modelLocator(ModelLocator locator) {
+            this.modelLocator = Objects.requireNonNull(locator, "locator");
             return this;
         }
 

@@ -52,8 +52,8 @@ public final class LocalBackend implements InferenceBackend, MeterBinder {
 
     /**
      * Loads every model of {@code config} into an engine: the executor from {@code executors}, the
-     * tokenizer and chat template from the GGUF metadata, limits from the backend options (see
-     * {@link EngineLimits#fromOptions}).
+     * tokenizer and chat template from the GGUF metadata (ChatML, as llama.cpp falls back to, for a
+     * model without one), limits from the backend options (see {@link EngineLimits#fromOptions}).
      *
      * @param backendName names the device in the chat responses' {@code system_fingerprint}
      * @param executors loads a model file onto the device
@@ -106,8 +106,12 @@ public final class LocalBackend implements InferenceBackend, MeterBinder {
                 engine = LocalEngine.builder(name, executor, Tokenizer.fromGguf(gguf));
                 try {
                     // strftime_now: the engine's clock, in local time as Hugging Face's datetime.now()
-                    ChatTemplates.fromMetadata(gguf.metadata(), clock.withZone(ZoneId.systemDefault()))
-                            .ifPresent(engine::chatTemplate);
+                    Clock local = clock.withZone(ZoneId.systemDefault());
+                    engine.chatTemplate(ChatTemplates.fromMetadata(gguf.metadata(), local).orElseGet(() -> {
+                        log.info("model '{}' ({}) has no {}; chat requests use ChatML, as llama.cpp does", name, file,
+                                ChatTemplates.METADATA_KEY);
+                        return ChatTemplates.chatMlFallback(local);
+                    }));
                 } catch (ChatTemplateException e) {
                     // completions still work; chat requests are refused with this reason
                     log.warn("model '{}' ({}): its chat template is unusable, chat requests will be refused: {}",

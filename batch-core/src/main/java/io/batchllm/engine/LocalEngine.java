@@ -105,7 +105,7 @@ public final class LocalEngine implements AutoCloseable, MeterBinder {
                     + " inconsistent, re-export it");
         }
         this.contextLength = config.contextLength();
-        this.endOfGeneration = IntStream.range(0, tokenizer.vocabSize()).filter(tokenizer::isEndOfGeneration).toArray();
+        this.endOfGeneration = EndOfGeneration.tokens(tokenizer, b.chatTemplate);
         this.prompts = new PromptEncoder(modelName, tokenizer, b.chatTemplate,
                 b.chatTemplateProblem != null ? b.chatTemplateProblem : ChatTemplates.noChatTemplate(modelName),
                 contextLength);
@@ -113,6 +113,8 @@ public final class LocalEngine implements AutoCloseable, MeterBinder {
         KvLayout layout = kvLayout(limits, executor);
         executor.allocateKvCache(layout, limits.maxSequences());
         this.pool = new KvBlockPool(layout, limits.prefixSharing());
+        log.info("model {}: generation ends at tokens {}", modelName, IntStream.of(endOfGeneration)
+                .mapToObj(t -> t + " " + tokenizer.rawTokenText(t)).toList());
         log.info("model {}: KV cache of {} tokens ({} blocks of {}, {} MiB), prefix sharing {}, {} sequences, "
                 + "steps of {} tokens", modelName, layout.tokens(), layout.blockCount(), layout.blockSize(),
                 layout.tokens() * executor.kvBytesPerToken() >> 20, limits.prefixSharing() ? "on" : "off",

@@ -10,6 +10,7 @@ import io.batchllm.engine.model.DeviceExecutor;
 import io.batchllm.spi.Availability;
 import io.batchllm.spi.BackendConfig;
 import io.batchllm.spi.InferenceBackendProvider;
+import io.batchllm.modelfiles.ModelLocator;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +66,8 @@ final class BenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--model", required = true, paramLabel = "PATH.gguf|synthetic:SHAPE-TYPE",
-            description = "The GGUF file to measure, or a generated model with random weights: synthetic:15M-f32, "
+            description = "The GGUF file to measure (or ollama:MODEL[:TAG], hf:ORG/REPO/FILE.gguf, "
+                    + "lmstudio:PUBLISHER/REPO), or a generated model with random weights: synthetic:15M-f32, "
                     + "synthetic:110M-f32, synthetic:110M-f16, synthetic:110M-q8_0, … (written once into --cache-dir).")
     String model;
 
@@ -180,6 +182,13 @@ final class BenchCommand implements Callable<Integer> {
     private Path modelFile() {
         if (model.startsWith(SyntheticModels.PREFIX)) {
             return SyntheticModels.resolve(model, cacheDir != null ? cacheDir : SyntheticModels.defaultCacheDir());
+        }
+        if (ModelLocator.isReference(model)) {
+            try {
+                return ModelLocator.fromEnvironment().resolve(model);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--model " + model + ": " + e.getMessage(), e);
+            }
         }
         Path file = Path.of(model);
         if (!Files.isRegularFile(file)) {

@@ -100,7 +100,9 @@ final class RunBatchCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "NAME=PATH.gguf", converter = ModelArgument.Converter.class,
             description = "Serves the GGUF file PATH under the model name NAME (the \"model\" of the requests). "
-                    + "Repeatable. Default: the built-in demo model, named demo.")
+                    + "Instead of a path: a model where a tool keeps it, ollama:MODEL[:TAG], hf:ORG/REPO/FILE.gguf or "
+                    + "lmstudio:PUBLISHER/REPO (then NAME= may be left out: the name is the reference); nothing is "
+                    + "downloaded. Repeatable. Default: the built-in demo model, named demo.")
     List<ModelArgument> models = new ArrayList<>();
 
     @Option(names = "--backend", paramLabel = "auto|cpu|cuda", defaultValue = "auto",

@@ -78,7 +78,9 @@ final class ServeCommand implements Callable<Integer> {
     Path dataDir;
 
     @Option(names = "--model", paramLabel = "NAME=PATH.gguf", converter = ModelArgument.Converter.class, split = ",",
-            description = "Serves the GGUF file PATH as model NAME. Repeatable. Default: the built-in demo model, "
+            description = "Serves the GGUF file PATH as model NAME. Instead of a path: ollama:MODEL[:TAG], "
+                    + "hf:ORG/REPO/FILE.gguf or lmstudio:PUBLISHER/REPO, found where those tools keep them (NAME= may "
+                    + "then be left out); nothing is downloaded. Repeatable. Default: the built-in demo model, "
                     + "named demo (random weights, for trying the server).")
     List<ModelArgument> models = new ArrayList<>();
 

@@ -7,9 +7,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
  * The {@code synthetic:SHAPE-TYPE} models of {@code bench --model}: llama2.c's 15M and 110M shapes with
@@ -25,16 +27,18 @@ final class SyntheticModels {
             "15M", SyntheticModel::stories15M,
             "110M", SyntheticModel::stories110M,
             "1B", SyntheticModels::llama32OneB);
-    private static final Map<String, GgmlType> TYPES = Map.of(
-            "f32", GgmlType.F32, "f16", GgmlType.F16, "bf16", GgmlType.BF16, "q8_0", GgmlType.Q8_0,
-            "q4_0", GgmlType.Q4_0);
+    /** Every tensor type the engine reads, by its lower-case name ({@code q4_k}, {@code iq4_xs}, …). */
+    private static final Map<String, GgmlType> TYPES = Arrays.stream(GgmlType.values())
+            .collect(Collectors.toMap(t -> t.name().toLowerCase(Locale.ROOT), t -> t));
 
     private SyntheticModels() {
     }
 
     /** The names {@code --model} accepts after {@link #PREFIX}, for messages. */
     static String names() {
-        return "15M, 110M or 1B, then -f32, -f16, -bf16, -q8_0 or -q4_0 (e.g. synthetic:110M-q8_0, synthetic:1B-bf16)";
+        return "15M, 110M or 1B, then a tensor type: " + Arrays.stream(GgmlType.values())
+                .map(t -> "-" + t.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "))
+                + " (e.g. synthetic:110M-q8_0, synthetic:1B-bf16)";
     }
 
     /**

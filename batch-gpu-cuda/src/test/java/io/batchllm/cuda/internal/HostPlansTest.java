@@ -12,6 +12,7 @@ import io.batchllm.engine.model.KvLayout;
 import io.batchllm.engine.model.ModelConfig;
 import io.batchllm.engine.model.RopeScaling;
 import io.batchllm.engine.model.RopeType;
+import io.batchllm.engine.model.SlidingWindow;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class HostPlansTest {
     /** Llama-3.2-1B's shape. */
     static final ModelConfig LLAMA_1B = new ModelConfig(Architecture.LLAMA, 131072, 2048, 16, 8192, 32,
-            8, 64, 128256, 1e-5f, RopeType.NORM, 64, 500000f, RopeScaling.NONE);
+            8, 64, 128256, 1e-5f, RopeType.NORM, 64, 500000f, RopeScaling.NONE, 0f, 0f, SlidingWindow.NONE, 500000f);
 
     @Test
     void aTokenOfLlama1bTakes32KibOfBf16KeysAndValues() {
