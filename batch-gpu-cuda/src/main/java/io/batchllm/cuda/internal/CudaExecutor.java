@@ -159,6 +159,12 @@ public final class CudaExecutor implements DeviceExecutor {
      */
     public CudaExecutor(Gpu gpu, ModelWeights weights, Options options) {
         this.config = weights.config();
+        try {
+            CudaModelSupport.check(config, "the model");
+        } catch (IllegalArgumentException e) {
+            closeQuietly(gpu, e);
+            throw e;
+        }
         this.options = options;
         this.gpu = gpu;
         this.splitLength = splitLength(config.contextLength());
@@ -194,6 +200,7 @@ public final class CudaExecutor implements DeviceExecutor {
     public static CudaExecutor load(Path gguf, Supplier<Gpu> gpu, Options options) {
         try (GgufFile file = GgufFile.open(gguf)) {
             ModelWeights weights = ModelWeights.fromGguf(file);
+            CudaModelSupport.check(weights.config(), gguf.toString());
             return new CudaExecutor(gpu.get(), weights, options);
         }
     }
