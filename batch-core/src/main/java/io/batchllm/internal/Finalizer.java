@@ -116,7 +116,12 @@ public final class Finalizer implements AutoCloseable {
             }
             case FINALIZING -> end(rec, BatchStatus.FINALIZING, BatchStatus.COMPLETED, null, null);
             case CANCELLING -> {
-                if (store.countActiveLeases(id) == 0) {
+                if (b.inProgressAt() == null) {
+                    // Cancelled while validating: it has no lines (OpenAI counts none). A load stopped by
+                    // the cancel or by a crash may have left rows; they were never shown, so they go.
+                    store.discardRequests(id);
+                    end(rec, BatchStatus.CANCELLING, BatchStatus.CANCELLED, null, null);
+                } else if (store.countActiveLeases(id) == 0) {
                     end(rec, BatchStatus.CANCELLING, BatchStatus.CANCELLED, "batch_cancelled",
                             "This request was not executed because the batch was cancelled.");
                 }
