@@ -96,7 +96,14 @@ public final class JdbcJobStore implements JobStore {
         cfg.setPoolName("batchllm-store");
         cfg.setAutoCommit(true);
         cfg.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
-        HikariDataSource ds = new HikariDataSource(cfg);
+        HikariDataSource ds;
+        try {
+            ds = new HikariDataSource(cfg);
+        } catch (RuntimeException e) {
+            throw inUse(e) ? new StoreException("the database " + jdbcUrl + " is in use by another process: embedded "
+                    + "H2 admits one process at a time (a BatchLLM server or run-batch on the same data directory?); "
+                    + "stop that process or use another data directory", e) : e;
+        }
         try {
             new SchemaMigrator(dialect).migrate(ds);
         } catch (RuntimeException e) {
@@ -126,6 +133,16 @@ public final class JdbcJobStore implements JobStore {
             b.append(";DB_CLOSE_ON_EXIT=FALSE");
         }
         return b.toString();
+    }
+
+    /** Whether opening failed because another process holds the H2 file (H2 error 90020). */
+    private static boolean inUse(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getErrorCode() == org.h2.api.ErrorCode.DATABASE_ALREADY_OPEN_1) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The pool, for components that share the database (such as a JDBC result handler). */

@@ -57,7 +57,8 @@ import picocli.CommandLine.Spec;
                 "2:bad usage or input: unknown option, missing input file, bad --model, a model that does not "
                         + "load, no backend for it",
                 "3:internal error",
-                "130:interrupted (Ctrl-C): the batch was cancelled, finished lines were written"},
+                "130:interrupted (Ctrl-C): the batch was cancelled, finished lines were written",
+                "143:stopped by SIGTERM: as Ctrl-C"},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  batchllm run-batch -i requests.jsonl -o results.jsonl",

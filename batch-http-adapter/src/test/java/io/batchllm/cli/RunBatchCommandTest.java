@@ -248,7 +248,7 @@ class RunBatchCommandTest {
         String text = cli.out().replaceAll("\\s+", " "); // help lines wrap at 80 columns
         assertTrue(text.contains("results.jsonl -> results.errors.jsonl"), "the --errors default is documented");
         assertTrue(text.contains("temporary directory, deleted at exit"), "the --data-dir default is documented");
-        for (String exit : List.of("0 ", "1 ", "2 ", "3 ", "130 ")) {
+        for (String exit : List.of("0 ", "1 ", "2 ", "3 ", "130 ", "143 ")) {
             assertTrue(cli.out().lines().anyMatch(l -> l.strip().startsWith(exit)), "exit code " + exit + cli.out());
         }
     }
