@@ -72,7 +72,7 @@ public final class ServiceRuntime implements AutoCloseable {
         boolean outbox = !settings.handlers().isEmpty();
         this.finalizer = new Finalizer(store, storage, settings.clock(), metrics, outbox, id -> changed());
         this.handlerDispatcher = new HandlerDispatcher(store, settings.handlers(), settings.handlerRetry(), metrics,
-                settings.clock(), settings.pollInterval());
+                settings.clock(), settings.pollInterval(), settings.shutdownTimeout());
         int maxInFlight = settings.maxInFlight() > 0 ? settings.maxInFlight() : Math.max(1, backends.totalMaxInFlight());
         this.worker = new Worker(store, backends, storage, metrics, settings.nodeId(), maxInFlight,
                 settings.leaseDuration(), settings.pollInterval(), outbox, ids -> finalizer.submit(ids),
