@@ -102,6 +102,16 @@ public final class BatchService implements AutoCloseable {
         return runtime.settings().meterRegistry();
     }
 
+    /**
+     * What keeps the service from doing its work right now, one sentence each (a worker thread that
+     * stopped, a job store that does not answer, a full disk); empty when it is ready. The HTTP
+     * adapter's {@code /ready} answers 503 with these. Cheap enough to call per readiness probe: one
+     * small query.
+     */
+    public List<String> problems() {
+        return runtime.problems();
+    }
+
     /** The job store, for operators and the HTTP adapter. */
     public JobStore jobStore() {
         return runtime.store();

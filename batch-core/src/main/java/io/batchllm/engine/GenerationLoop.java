@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * touches the executor, as {@link DeviceExecutor} requires.
  *
  * <p>Failures stay as small as they can: a choice whose sampling throws fails its request only; a step
- * that throws fails the requests that were in it; the loop itself keeps going.
+ * that throws (running out of stack or heap included) fails the requests that were in it; the loop
+ * itself keeps going.
  */
 final class GenerationLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(GenerationLoop.class);
@@ -199,7 +200,7 @@ final class GenerationLoop implements Runnable {
         StepOutput out;
         try {
             out = executor.step(new StepInput(steps));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             for (SequenceState s : batch) {
                 failRequest(s.owner(), e);
             }
@@ -218,7 +219,7 @@ final class GenerationLoop implements Runnable {
                     kvStats = pool.stats();
                     s.owner().choiceFinished(s.choiceIndex(), s.output());
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
                 failRequest(s.owner(), e);
             }
         }
@@ -237,7 +238,7 @@ final class GenerationLoop implements Runnable {
         });
     }
 
-    private void failRequest(RequestState request, RuntimeException e) {
+    private void failRequest(RequestState request, Throwable e) {
         if (request.isDone()) {
             return;
         }

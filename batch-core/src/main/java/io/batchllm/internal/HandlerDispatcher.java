@@ -37,6 +37,7 @@ public final class HandlerDispatcher implements AutoCloseable {
     private final Clock clock;
     private final Duration idlePoll;
     private final Duration drainBound;
+    private final ThrottledLog failures = new ThrottledLog(log);
     private final Object signal = new Object();
     private boolean woken;
     private volatile boolean running = true;
@@ -97,8 +98,8 @@ public final class HandlerDispatcher implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (RuntimeException e) {
-                log.error("handler delivery: {}", e.toString(), e);
+            } catch (RuntimeException | Error e) {
+                failures.error("handler delivery failed; retrying", e);
                 try {
                     Thread.sleep(idlePoll.toMillis());
                 } catch (InterruptedException ie) {

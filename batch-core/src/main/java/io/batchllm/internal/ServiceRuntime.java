@@ -200,7 +200,7 @@ public final class ServiceRuntime implements AutoCloseable {
             MDC.put("batch_id", batchId);
             try {
                 validate(batchId);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 if (closed) {
                     // close() did not wait long enough; validation is all or nothing, so the batch is
                     // still validating and the next start validates it again.
@@ -255,6 +255,31 @@ public final class ServiceRuntime implements AutoCloseable {
         if (store.markFileDeleted(id) && !store.isInputOfActiveBatch(id)) {
             storage.delete(id);
         }
+    }
+
+    /**
+     * What keeps the service from doing its work now, one sentence each; empty when it is ready. See
+     * {@link io.batchllm.BatchService#problems()}.
+     */
+    public List<String> problems() {
+        List<String> problems = new java.util.ArrayList<>();
+        if (closed) {
+            problems.add("the service is closed");
+            return problems;
+        }
+        for (String thread : worker.stalledThreads()) {
+            problems.add("the worker thread " + thread + " has stopped, so no request runs; restart the service "
+                    + "(the log says why it stopped)");
+        }
+        try {
+            store.listBatches(null, null, 1);
+        } catch (RuntimeException e) {
+            problems.add("the job store does not answer: " + e.getMessage());
+        }
+        if (backends.models().isEmpty()) {
+            problems.add("no model has a backend");
+        }
+        return problems;
     }
 
     /** The in-flight count, for tests and the crash harness. */

@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       counts characters: prompt = length of that text, completion = length of the reply;</li>
  *   <li>{@code "test_status": 400} (or any 4xx/5xx) fails the request with that status;</li>
  *   <li>{@code "test_throw": true} completes the future exceptionally (a backend crash);</li>
+ *   <li>{@code "test_submit_error": true} makes {@link #submit} throw an {@link OutOfMemoryError} for
+ *       any list of requests that holds it (an engine that ran out of memory preparing it);</li>
  *   <li>{@code "test_hold": true} holds the request until {@link #releaseHeld()}.</li>
  * </ul>
  * {@link #zeroCost()} makes a backend that answers every request at once with a constant body, for
@@ -115,6 +117,11 @@ public final class TestBackend implements InferenceBackend {
     @Override
     public List<CompletableFuture<InferenceResult>> submit(List<InferenceRequest> requests) {
         List<CompletableFuture<InferenceResult>> out = new ArrayList<>(requests.size());
+        for (InferenceRequest r : requests) {
+            if (r.body().contains("\"test_submit_error\":true")) {
+                throw new OutOfMemoryError("test backend: out of memory preparing " + r.requestId());
+            }
+        }
         for (InferenceRequest r : requests) {
             executed.incrementAndGet();
             if (zeroCost) {
