@@ -50,6 +50,10 @@ public final class ServiceRuntime implements AutoCloseable {
     private final FileOperations files;
     private final BatchOperations batches;
     private final Object changes = new Object();
+    private static final long STORAGE_CHECK_NANOS = 1_000_000_000L;
+    /** When {@link #storageProblem()} last probed (nanoTime; 0: never), and what it found. */
+    private long storageCheckedAt;
+    private String storageProblem;
     private volatile boolean closed;
 
     public ServiceRuntime(Settings settings) {
@@ -271,15 +275,37 @@ public final class ServiceRuntime implements AutoCloseable {
             problems.add("the worker thread " + thread + " has stopped, so no request runs; restart the service "
                     + "(the log says why it stopped)");
         }
-        try {
-            store.listBatches(null, null, 1);
-        } catch (RuntimeException e) {
-            problems.add("the job store does not answer: " + e.getMessage());
+        String storage = storageProblem();
+        if (storage != null) {
+            problems.add(storage);
         }
         if (backends.models().isEmpty()) {
             problems.add("no model has a backend");
         }
         return problems;
+    }
+
+    /**
+     * Whether the data directory and the job store can write: a small write into each, at most once a
+     * second (readiness probes can come often). A full disk fails the calls that write, so a service
+     * that cannot write is not ready, and turns ready again by itself once there is room.
+     */
+    private synchronized String storageProblem() {
+        long now = System.nanoTime();
+        if (storageCheckedAt != 0 && now - storageCheckedAt < STORAGE_CHECK_NANOS) {
+            return storageProblem;
+        }
+        storageCheckedAt = now;
+        storageProblem = null;
+        try {
+            storage.probe();
+            store.probeWrite();
+        } catch (io.batchllm.InsufficientStorageException e) {
+            storageProblem = "the disk is full: " + e.getMessage();
+        } catch (RuntimeException e) {
+            storageProblem = "the job store or the data directory cannot be written: " + e.getMessage();
+        }
+        return storageProblem;
     }
 
     /** The in-flight count, for tests and the crash harness. */

@@ -14,22 +14,24 @@ public final class ThrottledLog {
 
     private final Logger log;
     private final long intervalNanos;
+    private final java.util.function.LongSupplier nanoTime;
     private boolean logged;
     private long lastNanos;
     private long suppressed;
 
     public ThrottledLog(Logger log) {
-        this(log, DEFAULT_INTERVAL);
+        this(log, DEFAULT_INTERVAL, System::nanoTime);
     }
 
-    ThrottledLog(Logger log, Duration interval) {
+    ThrottledLog(Logger log, Duration interval, java.util.function.LongSupplier nanoTime) {
         this.log = log;
         this.intervalNanos = interval.toNanos();
+        this.nanoTime = nanoTime;
     }
 
     /** Logs {@code message: failure} at error level, unless it was logged less than an interval ago. */
     public void error(String message, Throwable failure) {
-        long now = System.nanoTime();
+        long now = nanoTime.getAsLong();
         long left;
         synchronized (this) {
             if (logged && now - lastNanos < intervalNanos) {
@@ -44,7 +46,7 @@ public final class ThrottledLog {
         if (left == 0) {
             log.error("{}: {}", message, failure.toString(), failure);
         } else {
-            log.error("{}: {} ({} more like it left out of the log since the last)", message, failure.toString(), left,
+            log.error("{}: {} ({} more like it left out since the last entry)", message, failure.toString(), left,
                     failure);
         }
     }

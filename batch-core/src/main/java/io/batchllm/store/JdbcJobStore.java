@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.SQLExceptionOverride;
 import io.batchllm.Batch;
 import io.batchllm.BatchError;
 import io.batchllm.BatchErrors;
@@ -12,6 +13,7 @@ import io.batchllm.BatchStatus;
 import io.batchllm.BatchUsage;
 import io.batchllm.FileObject;
 import io.batchllm.FilePurpose;
+import io.batchllm.InsufficientStorageException;
 import io.batchllm.ListOrder;
 import io.batchllm.RequestCounts;
 import io.batchllm.spi.BatchOutcome;
@@ -96,6 +98,11 @@ public final class JdbcJobStore implements JobStore {
         cfg.setPoolName("batchllm-store");
         cfg.setAutoCommit(true);
         cfg.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+        // H2 closes its database after a failed write (a full disk); its connections are dead from then
+        // on. tx() then evicts the whole pool, so that the next connection opens the database again once
+        // the disk has room: no restart needed. The pool itself leaves them be: it would log a stack
+        // trace for every one, on every failed write, for as long as the disk stays full.
+        cfg.setExceptionOverride(new LeaveClosedH2ConnectionsToTx());
         HikariDataSource ds;
         try {
             ds = new HikariDataSource(cfg);
@@ -133,6 +140,48 @@ public final class JdbcJobStore implements JobStore {
             b.append(";DB_CLOSE_ON_EXIT=FALSE");
         }
         return b.toString();
+    }
+
+    /** Leaves connections that failed with H2's "the database has been closed" to tx(), which evicts them all. */
+    private static final class LeaveClosedH2ConnectionsToTx implements SQLExceptionOverride {
+        @java.lang.Override
+        public Override adjudicate(SQLException e) {
+            return closedCode(e) ? Override.DO_NOT_EVICT : Override.CONTINUE_EVICT;
+        }
+    }
+
+    private static boolean closedCode(SQLException e) {
+        return e.getErrorCode() == org.h2.api.ErrorCode.DATABASE_IS_CLOSED
+                || e.getErrorCode() == org.h2.api.ErrorCode.DATABASE_CALLED_AT_SHUTDOWN;
+    }
+
+    /** Whether {@code e}, a cause or a suppressed exception says the H2 database closed itself. */
+    private static boolean databaseClosed(Throwable e) {
+        // H2's exceptions after a failed write refer to each other in a cycle: visit each once.
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        java.util.ArrayDeque<Throwable> todo = new java.util.ArrayDeque<>(List.of(e));
+        while (!todo.isEmpty()) {
+            Throwable t = todo.pop();
+            if (!seen.add(t)) {
+                continue;
+            }
+            if (t instanceof SQLException sql && closedCode(sql)) {
+                return true;
+            }
+            if (t.getCause() != null) {
+                todo.push(t.getCause());
+            }
+            todo.addAll(List.of(t.getSuppressed()));
+        }
+        return false;
+    }
+
+    /** The exception callers see for a failed store operation: 507 when the disk is full. */
+    private static RuntimeException failure(SQLException e) {
+        if (InsufficientStorageException.isFullDisk(e)) {
+            return new InsufficientStorageException("The job store cannot write", e);
+        }
+        return new StoreException("job store operation failed: " + e.getMessage(), e);
     }
 
     /** Whether opening failed because another process holds the H2 file (H2 error 90020). */
@@ -185,15 +234,28 @@ public final class JdbcJobStore implements JobStore {
                 } else {
                     commit(c);
                 }
+                c.setAutoCommit(true);
                 return result;
             } catch (SQLException | RuntimeException e) {
-                c.rollback();
+                rollback(c, e);
                 throw e;
-            } finally {
-                c.setAutoCommit(true);
             }
         } catch (SQLException e) {
-            throw new StoreException("job store operation failed: " + e.getMessage(), e);
+            if (databaseClosed(e)) {
+                // Every pooled connection is dead with it; new ones open the database again.
+                dataSource.getHikariPoolMXBean().softEvictConnections();
+            }
+            throw failure(e);
+        }
+    }
+
+    /** Rolls back after {@code failure}; a connection too broken to roll back must not hide why it failed. */
+    private static void rollback(Connection c, Exception failure) {
+        try {
+            c.rollback();
+            c.setAutoCommit(true);
+        } catch (SQLException e) {
+            failure.addSuppressed(e);
         }
     }
 
@@ -893,6 +955,16 @@ public final class JdbcJobStore implements JobStore {
             try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM handler_failures WHERE batch_id = ?")) {
                 ps.setString(1, batchId);
                 return count(ps);
+            }
+        });
+    }
+
+    @Override
+    public void probeWrite() {
+        // Setting a column to itself still makes a new row version that the commit must write.
+        tx(c -> {
+            try (Statement st = c.createStatement()) {
+                return st.executeUpdate("UPDATE schema_version SET applied_at = applied_at WHERE version = 1");
             }
         });
     }

@@ -143,6 +143,12 @@ public interface JobStore extends AutoCloseable {
     /** How many handler failures are recorded for a batch (for operators and tests). */
     long countHandlerFailures(String batchId);
 
+    /**
+     * Commits a trivial change, to learn whether the database can write now (readiness, and recovery
+     * after a full disk).
+     */
+    void probeWrite();
+
     /** Releases connections. */
     @Override
     void close();

@@ -60,8 +60,7 @@ final class SystemRoutes {
         if (!problems.isEmpty()) {
             // The answer says why; the parts that failed log it themselves (at most every 30 s each).
             log.debug("readiness: not ready: {}", problems);
-            throw new BatchException(503, "server_error", "not_ready", null, "Not ready: " + String.join("; ", problems)
-                    + ".");
+            throw new BatchException(503, "server_error", "not_ready", null, "Not ready: " + String.join("; ", problems));
         }
         ex.json(200, Map.of("status", "ready", "models", settings.service().models().stream().sorted().toList()));
     }
