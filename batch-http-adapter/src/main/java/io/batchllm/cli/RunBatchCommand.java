@@ -83,16 +83,19 @@ final class RunBatchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-i", "--input"}, required = true, paramLabel = "IN.jsonl",
+    // --input-file and --output-file are vLLM's names, so that a vllm run-batch command line works.
+    @Option(names = {"-i", "--input", "--input-file"}, required = true, paramLabel = "IN.jsonl",
+            converter = LocalFile.class,
             description = "The batch input file: one request per line, each with custom_id, method, url and body.")
     Path input;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.jsonl",
+    @Option(names = {"-o", "--output", "--output-file"}, required = true, paramLabel = "OUT.jsonl",
+            converter = LocalFile.class,
             description = "Where to write the results of the lines that succeeded (replaced if it exists; written "
-                    + "empty if none succeeded).")
+                    + "empty if none succeeded). A local file: a URL is refused.")
     Path output;
 
-    @Option(names = "--errors", paramLabel = "ERR.jsonl",
+    @Option(names = "--errors", paramLabel = "ERR.jsonl", converter = LocalFile.class,
             description = "Where to write the lines that failed. Default: OUT with its .jsonl replaced by "
                     + ERRORS_SUFFIX + ", next to it (results.jsonl -> results" + ERRORS_SUFFIX + "). Written only "
                     + "if a line failed; otherwise an old file at this path is removed so that it is not mistaken "

@@ -235,14 +235,41 @@ class RunBatchCommandTest {
     }
 
     @Test
+    void vllmsInputFileAndOutputFileFlagsWork() throws IOException {
+        Path in = input(2);
+        Path out = dir.resolve("out.jsonl");
+        CliRun cli = new CliRun();
+
+        int code = cli.execute("run-batch", "--input-file", in.toString(), "--output-file", out.toString());
+
+        assertEquals(0, code, cli.err());
+        assertEquals(List.of("r1", "r2"), customIds(jsonl(out)));
+    }
+
+    @Test
+    void aUrlAsOutputIsRefusedInsteadOfWritingAFileNamedHttp() throws IOException {
+        // Regression: -o http://host/out.jsonl wrote the local file http:/host/out.jsonl.
+        Path in = input(2);
+        CliRun cli = new CliRun();
+        java.nio.file.Path cwd = java.nio.file.Path.of("").toAbsolutePath();
+
+        int code = cli.execute("run-batch", "-i", in.toString(), "-o", "http://storage.example/out.jsonl");
+
+        assertEquals(ExitCodes.USAGE, code);
+        assertTrue(cli.err().contains("'http://storage.example/out.jsonl' is a URL"), cli.err());
+        assertEquals(0, cli.backend.executed(), "nothing ran");
+        assertFalse(Files.exists(cwd.resolve("http:")), "no local file or directory named http:");
+    }
+
+    @Test
     void helpListsEveryFlagAndTheExitCodes() {
         CliRun cli = new CliRun();
 
         int code = cli.execute("run-batch", "--help");
 
         assertEquals(0, code);
-        for (String flag : List.of("--input", "--output", "--errors", "--model", "--backend", "--data-dir",
-                "--threads", "--help", "--version")) {
+        for (String flag : List.of("--input", "--input-file", "--output", "--output-file", "--errors", "--model",
+                "--backend", "--data-dir", "--threads", "--help", "--version")) {
             assertTrue(cli.out().contains(flag), flag + " missing from:\n" + cli.out());
         }
         String text = cli.out().replaceAll("\\s+", " "); // help lines wrap at 80 columns
