@@ -8,6 +8,7 @@ import io.batchllm.engine.model.SequenceStep;
 import io.batchllm.engine.model.StepInput;
 import io.batchllm.engine.model.StepOutput;
 import io.batchllm.engine.openai.RequestException;
+import io.batchllm.engine.sampling.SampledToken;
 import io.batchllm.spi.InferenceResult;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -54,6 +55,8 @@ final class GenerationLoop implements Runnable {
     private volatile boolean stopping;
     /** The pool's counters after the last step, for other threads to read. */
     private volatile KvCacheStats kvStats;
+    /** Tokens sampled since start; written by the engine thread only, read by any. */
+    private volatile long generatedTokens;
     /** Set when the loop has ended; guarded by {@code this}, so that no request is queued after the last drain. */
     private boolean ended;
 
@@ -78,6 +81,11 @@ final class GenerationLoop implements Runnable {
      */
     KvCacheStats kvStats() {
         return kvStats;
+    }
+
+    /** Tokens sampled since the loop started, for every choice, finished or not. Any thread. */
+    long generatedTokens() {
+        return generatedTokens;
     }
 
     /**
@@ -214,7 +222,12 @@ final class GenerationLoop implements Runnable {
                 continue; // a sibling choice failed its request earlier in this loop
             }
             try {
-                if (s.stepDone(steps.get(i)) && s.accept(s.sample(out.logits(i)))) {
+                if (!s.stepDone(steps.get(i))) {
+                    continue; // a prompt chunk that is not the prompt's last: no token yet
+                }
+                SampledToken token = s.sample(out.logits(i));
+                generatedTokens++; // the engine thread is the only writer
+                if (s.accept(token)) {
                     s.release(); // before the future completes: a finished request holds no memory
                     kvStats = pool.stats();
                     s.owner().choiceFinished(s.choiceIndex(), s.output());

@@ -134,6 +134,11 @@ public final class LocalEngine implements AutoCloseable {
         return new Builder(modelName, executor, tokenizer);
     }
 
+    /** Tokens generated since the engine started, those of unfinished requests included. Any thread. */
+    public long generatedTokens() {
+        return loop.generatedTokens();
+    }
+
     /** The model name given to the builder. */
     public String modelName() {
         return modelName;

@@ -63,9 +63,9 @@ public final class ServiceRuntime implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("cannot create data directory " + settings.dataDirectory() + ": " + e, e);
         }
-        this.metrics = new ServiceMetrics(settings.meterRegistry());
         this.backends = new BackendRegistry(settings.backends(), settings.providers(), settings.models(),
                 settings.backendName(), settings.threads(), settings.backendOptions());
+        this.metrics = new ServiceMetrics(settings.meterRegistry(), backends::generatedTokens);
         Set<String> eps = new LinkedHashSet<>();
         for (String m : backends.models()) {
             eps.addAll(backends.forModel(m).endpoints());

@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       any list of requests that holds it (an engine that ran out of memory preparing it);</li>
  *   <li>{@code "test_hold": true} holds the request until {@link #releaseHeld()}.</li>
  * </ul>
+ * {@link #generatedTokens()} counts each request's completion tokens as soon as it starts, held or not.
  * {@link #zeroCost()} makes a backend that answers every request at once with a constant body, for
  * measuring the service itself.
  */
@@ -35,6 +36,7 @@ public final class TestBackend implements InferenceBackend {
     private final boolean zeroCost;
     private final int maxInFlight;
     private final AtomicInteger executed = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong generated = new java.util.concurrent.atomic.AtomicLong();
     private final ConcurrentLinkedQueue<String> executedIds = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Held> held = new ConcurrentLinkedQueue<>();
     private volatile boolean holdAll;
@@ -104,6 +106,11 @@ public final class TestBackend implements InferenceBackend {
         return held.size();
     }
 
+    @Override
+    public long generatedTokens() {
+        return generated.get();
+    }
+
     /** Requests executed (answered or held) since creation. */
     public int executed() {
         return executed.get();
@@ -145,6 +152,7 @@ public final class TestBackend implements InferenceBackend {
                     ? InferenceResult.error(status, status >= 500 ? "server_error" : "invalid_request_error",
                     "test_error", null, "test failure " + status)
                     : ok(r, body);
+            generated.addAndGet(result.usage().completionTokens());
             if (holdAll || body.path("test_hold").asBoolean(false)) {
                 CompletableFuture<InferenceResult> f = new CompletableFuture<>();
                 held.add(new Held(f, result));

@@ -12,6 +12,7 @@ import io.batchllm.FileUpload;
 import io.batchllm.RequestCounts;
 import io.batchllm.ServiceClosedException;
 import io.batchllm.engine.DemoModel;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -255,7 +256,7 @@ final class RunBatchCommand implements Callable<Integer> {
         if (interrupted.get()) {
             cancelQuietly(); // Ctrl-C came before the batch existed
         }
-        Progress progress = new Progress(err, terminal, plainProgressInterval, System::nanoTime);
+        Progress progress = new Progress(err, terminal, plainProgressInterval, System::nanoTime, live(service));
         batch = awaitTerminal(service, batch, progress);
         progress.finish(batch);
         return switch (batch.status()) {
@@ -284,6 +285,13 @@ final class RunBatchCommand implements Callable<Integer> {
                 yield ExitCodes.INTERRUPTED;
             }
         };
+    }
+
+    /** The service's live counters, from its meters (docs/operations.md lists them). */
+    private static Progress.Live live(BatchService service) {
+        MeterRegistry meters = service.meterRegistry();
+        return new Progress.Live(() -> (long) meters.get("batchllm.requests.in_flight").gauge().value(),
+                () -> (long) meters.get("batchllm.tokens.generated").functionCounter().count());
     }
 
     /** The input under a {@code .jsonl} name, which the Files API requires of batch input. */

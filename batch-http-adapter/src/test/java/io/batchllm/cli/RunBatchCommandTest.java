@@ -306,6 +306,26 @@ class RunBatchCommandTest {
     }
 
     @Test
+    void progressShowsRequestsInFlightAndTokensSoFarBeforeAnyRequestFinishes() throws Exception {
+        // Regression: a long batch showed "0.0 tok/s, ETA --:--" until its first request finished,
+        // since tokens were counted only from stored results.
+        TestBackend backend = new TestBackend(Set.of("test-model"), 4);
+        backend.holdAll(true);
+        CliRun cli = new CliRun(backend, false, Duration.ofMillis(10));
+        Path in = input(6);
+        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(
+                () -> cli.execute("run-batch", "-i", in.toString(), "-o", dir.resolve("out.jsonl").toString()));
+        try {
+            awaitTrue(() -> backend.heldCount() == 4, "four requests in flight");
+            // each reply "echo: hi N" is 10 characters: the test backend's completion tokens
+            awaitTrue(() -> cli.err().contains("progress: 0/6 requests, 4 running, 40 tokens, "), cli::err);
+        } finally {
+            backend.holdAll(false);
+        }
+        assertEquals(0, run.get(30, TimeUnit.SECONDS), cli.err());
+    }
+
+    @Test
     void interruptCancelsTheBatchWritesWhatFinishedAndExits130() throws Exception {
         TestBackend backend = new TestBackend(Set.of("test-model"), 1);
         backend.holdAll(true);
@@ -330,10 +350,14 @@ class RunBatchCommandTest {
     }
 
     private static void awaitTrue(BooleanSupplier condition, String what) {
+        awaitTrue(condition, () -> what);
+    }
+
+    private static void awaitTrue(BooleanSupplier condition, java.util.function.Supplier<String> what) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
+                throw new AssertionError("timed out waiting for " + what.get());
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         }
