@@ -3,6 +3,7 @@ package io.batchllm.internal;
 import io.batchllm.BatchOperations;
 import io.batchllm.BatchStatus;
 import io.batchllm.FileOperations;
+import io.batchllm.InsufficientStorageException;
 import io.batchllm.Page;
 import io.batchllm.RateLimitExceededException;
 import io.batchllm.ServiceClosedException;
@@ -14,6 +15,7 @@ import io.batchllm.store.JobStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,6 +36,8 @@ public final class ServiceRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ServiceRuntime.class);
     /** The caller key used when none is given. */
     public static final String DEFAULT_CALLER = io.batchllm.BatchService.DEFAULT_CALLER;
+    /** How often readiness may probe the disk and the store with a write. */
+    private static final long STORAGE_CHECK_NANOS = 1_000_000_000L;
 
     private final Settings settings;
     private final JobStore store;
@@ -50,7 +54,6 @@ public final class ServiceRuntime implements AutoCloseable {
     private final FileOperations files;
     private final BatchOperations batches;
     private final Object changes = new Object();
-    private static final long STORAGE_CHECK_NANOS = 1_000_000_000L;
     /** When {@link #storageProblem()} last probed (nanoTime; 0: never), and what it found. */
     private long storageCheckedAt;
     private String storageProblem;
@@ -266,7 +269,7 @@ public final class ServiceRuntime implements AutoCloseable {
      * {@link io.batchllm.BatchService#problems()}.
      */
     public List<String> problems() {
-        List<String> problems = new java.util.ArrayList<>();
+        List<String> problems = new ArrayList<>();
         if (closed) {
             problems.add("the service is closed");
             return problems;
@@ -300,8 +303,8 @@ public final class ServiceRuntime implements AutoCloseable {
         try {
             storage.probe();
             store.probeWrite();
-        } catch (io.batchllm.InsufficientStorageException e) {
-            storageProblem = "the disk is full: " + e.getMessage();
+        } catch (InsufficientStorageException e) {
+            storageProblem = e.getMessage(); // says that the disk is full and what to do
         } catch (RuntimeException e) {
             storageProblem = "the job store or the data directory cannot be written: " + e.getMessage();
         }

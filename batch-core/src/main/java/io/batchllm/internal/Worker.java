@@ -39,8 +39,8 @@ import org.slf4j.MDC;
  * <p>Neither thread dies of a failure, {@link Error}s such as {@link OutOfMemoryError} included: a
  * request whose body or backend call fails gets a 500 result and the others go on (a group the backend
  * rejects is submitted again one request at a time), and a failing store is retried after a pause,
- * logged at most every 30 s. {@link #stalledThreads()} names a
- * thread that ended anyway, which makes the service not ready.
+ * logged at most every 30 s. {@link #stalledThreads()} names a thread that ended anyway, which makes
+ * the service not ready.
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);

@@ -27,11 +27,14 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -39,6 +42,7 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -131,7 +135,7 @@ public final class JdbcJobStore implements JobStore {
         if (url.startsWith("jdbc:h2:tcp:") || url.startsWith("jdbc:h2:ssl:") || url.startsWith("jdbc:h2:mem:")) {
             return url;
         }
-        String upper = url.toUpperCase(java.util.Locale.ROOT);
+        String upper = url.toUpperCase(Locale.ROOT);
         StringBuilder b = new StringBuilder(url);
         if (!upper.contains(";WRITE_DELAY=")) {
             b.append(";WRITE_DELAY=0");
@@ -157,15 +161,20 @@ public final class JdbcJobStore implements JobStore {
 
     /** Whether {@code e}, a cause or a suppressed exception says the H2 database closed itself. */
     private static boolean databaseClosed(Throwable e) {
+        return anyInChain(e, t -> t instanceof SQLException sql && closedCode(sql));
+    }
+
+    /** Whether {@code e}, one of its causes or of their suppressed exceptions, matches. */
+    private static boolean anyInChain(Throwable e, Predicate<Throwable> matches) {
         // H2's exceptions after a failed write refer to each other in a cycle: visit each once.
-        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        java.util.ArrayDeque<Throwable> todo = new java.util.ArrayDeque<>(List.of(e));
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        ArrayDeque<Throwable> todo = new ArrayDeque<>(List.of(e));
         while (!todo.isEmpty()) {
             Throwable t = todo.pop();
             if (!seen.add(t)) {
                 continue;
             }
-            if (t instanceof SQLException sql && closedCode(sql)) {
+            if (matches.test(t)) {
                 return true;
             }
             if (t.getCause() != null) {
@@ -186,12 +195,8 @@ public final class JdbcJobStore implements JobStore {
 
     /** Whether opening failed because another process holds the H2 file (H2 error 90020). */
     private static boolean inUse(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql && sql.getErrorCode() == org.h2.api.ErrorCode.DATABASE_ALREADY_OPEN_1) {
-                return true;
-            }
-        }
-        return false;
+        return anyInChain(e, t -> t instanceof SQLException sql
+                && sql.getErrorCode() == org.h2.api.ErrorCode.DATABASE_ALREADY_OPEN_1);
     }
 
     /** The pool, for components that share the database (such as a JDBC result handler). */

@@ -44,7 +44,8 @@ class RunBatchCommandTest {
         return input(IntStream.rangeClosed(1, n).mapToObj(i -> line("r" + i, "hi " + i, "")).toArray(String[]::new));
     }
 
-    private static List<JsonNode> jsonl(Path file) throws IOException {
+    /** The lines of a JSONL file, parsed. */
+    static List<JsonNode> jsonl(Path file) throws IOException {
         List<JsonNode> out = new ArrayList<>();
         for (String l : Files.readAllLines(file)) {
             if (!l.isBlank()) {

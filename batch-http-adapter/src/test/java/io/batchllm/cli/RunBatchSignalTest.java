@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +27,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * and exits 130 (SIGINT) or 143 (SIGTERM).
  */
 class RunBatchSignalTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int LINES = 200;
     private static final Pattern PROGRESS = Pattern.compile("progress: (\\d+)/" + LINES + " requests");
 
@@ -54,8 +50,8 @@ class RunBatchSignalTest {
             assertEquals(exitCode, child.awaitExit(), child.output());
             assertFalse(child.output().contains("Database is already closed"), child.output());
 
-            List<JsonNode> done = jsonl(out);
-            List<JsonNode> errors = jsonl(dir.resolve("out.errors.jsonl"));
+            List<JsonNode> done = RunBatchCommandTest.jsonl(out);
+            List<JsonNode> errors = RunBatchCommandTest.jsonl(dir.resolve("out.errors.jsonl"));
             assertTrue(done.size() >= 5, () -> done.size() + " lines finished; " + child.output());
             assertTrue(errors.size() > 0, "the batch was cut short, so some lines were cancelled");
             Map<String, Integer> seen = new HashMap<>();
@@ -78,15 +74,5 @@ class RunBatchSignalTest {
     private static int progress(String line) {
         Matcher m = PROGRESS.matcher(line);
         return m.find() ? Integer.parseInt(m.group(1)) : -1;
-    }
-
-    private static List<JsonNode> jsonl(Path file) throws IOException {
-        List<JsonNode> out = new ArrayList<>();
-        for (String l : Files.readAllLines(file)) {
-            if (!l.isBlank()) {
-                out.add(JSON.readTree(l));
-            }
-        }
-        return out;
     }
 }
