@@ -3,6 +3,9 @@
 // batch). NodeSdkTest starts the server and runs this with OPENAI_BASE_URL set; exit code 0 = pass.
 import OpenAI, { toFile } from 'openai';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const client = new OpenAI({ apiKey: 'x', maxRetries: 0 });
 
@@ -71,6 +74,28 @@ const cancelled = await poll(held.id);
 assert.equal(cancelled.status, 'cancelled');
 await assert.rejects(client.batches.cancel(held.id), (e) => e instanceof OpenAI.ConflictError && e.status === 409
     && e.headers.get('x-should-retry') === 'false');
+
+// Uploads from a read stream, three loops in parallel: every File answered 200 must be readable
+// afterwards (the server once answered 200 and then deleted a few of them).
+const streamDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdk-flow-'));
+const streamed = path.join(streamDir, 'stream.jsonl');
+fs.writeFileSync(streamed, line('s', 'streamed'));
+const uploadLoop = async () => {
+  for (let i = 0; i < 40; i++) {
+    const f = await client.files.create({ file: fs.createReadStream(streamed), purpose: 'batch' });
+    const again = await client.files.retrieve(f.id);
+    assert.equal(again.id, f.id);
+    assert.equal(await (await client.files.content(f.id)).text(), line('s', 'streamed'));
+  }
+};
+await Promise.all([uploadLoop(), uploadLoop(), uploadLoop()]);
+
+// expires_after as the SDK encodes it (expires_after[anchor], expires_after[seconds], after the file).
+const expiring = await client.files.create({
+  file: fs.createReadStream(streamed), purpose: 'batch', expires_after: { anchor: 'created_at', seconds: 3600 },
+});
+assert.equal(expiring.expires_at, expiring.created_at + 3600);
+fs.rmSync(streamDir, { recursive: true });
 
 await assert.rejects(client.files.retrieve('file-nope'), (e) => e instanceof OpenAI.NotFoundError);
 console.log('sdk-flow: ok');

@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param outputExpiresAfterSeconds how long output and error files live after they are written
  *     (3600 to 2592000), or null for the default: they never expire, like every file whose purpose is
  *     not {@code batch} (F5)
- * @param callerKey who is asking, for rate limits; {@value BatchService#DEFAULT_CALLER} if null
+ * @param callerKey who is asking, for rate limits and as the batch's owner, at most
+ *     {@value FileUpload#MAX_CALLER_KEY_LENGTH} characters; {@value BatchService#DEFAULT_CALLER} if null
  */
 public record BatchCreateRequest(String inputFileId, Endpoint endpoint, String completionWindow,
                                  Map<String, String> metadata, Long outputExpiresAfterSeconds, String callerKey) {
@@ -26,6 +27,7 @@ public record BatchCreateRequest(String inputFileId, Endpoint endpoint, String c
             throw new InvalidRequestException("input_file_id", "input_file_id is required");
         }
         Objects.requireNonNull(endpoint, "endpoint");
+        FileUpload.checkCallerKey(callerKey);
         if (completionWindow == null) {
             completionWindow = COMPLETION_WINDOW_24H;
         }

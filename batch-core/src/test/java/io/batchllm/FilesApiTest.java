@@ -142,6 +142,21 @@ class FilesApiTest {
     }
 
     @Test
+    @DisplayName("a file name over 1024 characters is a 400 naming the limit, not the job store's SQL error")
+    void anOverlongFileNameIsRefusedWithItsLimit() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            String name = "n".repeat(FileUpload.MAX_FILENAME_LENGTH - 6) + ".jsonl";
+            InvalidRequestException e = assertThrows(InvalidRequestException.class,
+                    () -> upload(h, "n" + name, FilePurpose.BATCH, Jsonl.chatLines(1)));
+            assertEquals("file", e.param());
+            assertTrue(e.getMessage().contains("at most 1024"), e.getMessage());
+            assertTrue(h.service.files().list().data().isEmpty());
+            assertEquals(List.of(), entries(dir.resolve("files")), "no stored bytes");
+            assertEquals(name, upload(h, name, FilePurpose.BATCH, Jsonl.chatLines(1)).filename(), "1024 fit");
+        }
+    }
+
+    @Test
     @DisplayName("F3: an upload over its size cap is a PayloadTooLargeException and leaves no file, row or partial file")
     void oversizedUploadIsRefusedAndLeavesNothing() throws Exception {
         try (Harness h = new Harness(dir, TestBackend.standard(),

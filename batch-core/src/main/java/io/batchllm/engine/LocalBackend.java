@@ -11,8 +11,11 @@ import io.batchllm.spi.BackendConfig;
 import io.batchllm.spi.InferenceBackend;
 import io.batchllm.spi.InferenceRequest;
 import io.batchllm.spi.InferenceResult;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -29,9 +32,12 @@ import org.slf4j.LoggerFactory;
  * Serves {@code /v1/chat/completions} and {@code /v1/completions}; keeps twice the engines' sequence
  * slots in flight so that a new request is queued as soon as a sequence finishes.
  *
+ * <p>Its engines' meters (preemptions, KV blocks) are registered by {@link #bindTo}, which the batch
+ * service calls with its registry.
+ *
  * <p>Thread safe. Owns its engines: {@link #close()} stops them and closes their executors.
  */
-public final class LocalBackend implements InferenceBackend {
+public final class LocalBackend implements InferenceBackend, MeterBinder {
     private static final Logger log = LoggerFactory.getLogger(LocalBackend.class);
 
     private final Map<String, LocalEngine> engines;
@@ -51,10 +57,11 @@ public final class LocalBackend implements InferenceBackend {
      *
      * @param backendName names the device in the chat responses' {@code system_fingerprint}
      * @param executors loads a model file onto the device
-     * @param clock gives the responses' {@code created}
+     * @param clock gives the responses' {@code created}, and the chat templates' {@code strftime_now}
+     *     (read in the system time zone, as Hugging Face's {@code datetime.now()})
      * @throws ModelFormatException naming the model and its file when one cannot be loaded (the models
      *     loaded before it are closed again)
-     * @throws IllegalArgumentException for a bad backend option, naming it
+     * @throws IllegalArgumentException for a bad or unknown backend option, naming it
      */
     public static LocalBackend load(BackendConfig config, String backendName,
             Function<Path, ? extends DeviceExecutor> executors, Clock clock) {
@@ -86,7 +93,9 @@ public final class LocalBackend implements InferenceBackend {
             try (GgufFile gguf = GgufFile.open(file)) {
                 engine = LocalEngine.builder(name, executor, Tokenizer.fromGguf(gguf));
                 try {
-                    ChatTemplates.fromMetadata(gguf.metadata()).ifPresent(engine::chatTemplate);
+                    // strftime_now: the engine's clock, in local time as Hugging Face's datetime.now()
+                    ChatTemplates.fromMetadata(gguf.metadata(), clock.withZone(ZoneId.systemDefault()))
+                            .ifPresent(engine::chatTemplate);
                 } catch (ChatTemplateException e) {
                     // completions still work; chat requests are refused with this reason
                     log.warn("model '{}' ({}): its chat template is unusable, chat requests will be refused: {}",
@@ -112,6 +121,12 @@ public final class LocalBackend implements InferenceBackend {
     private static String fingerprint(String backendName, DeviceExecutor executor, Path file) {
         int hash = (executor.config().toString() + "|" + file.getFileName()).hashCode();
         return "fp_" + backendName + "_" + HexFormat.of().toHexDigits(hash);
+    }
+
+    /** Registers every engine's meters, each tagged with its model. */
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        engines.values().forEach(e -> e.bindTo(registry));
     }
 
     @Override

@@ -14,13 +14,20 @@ import io.batchllm.engine.openai.GenerationRequest;
 import io.batchllm.engine.openai.RequestException;
 import io.batchllm.engine.openai.RequestParser;
 import io.batchllm.engine.openai.ResponseBuilder;
+import io.batchllm.engine.sampling.SamplingParams;
 import io.batchllm.engine.tokenizer.Tokenizer;
 import io.batchllm.spi.InferenceResult;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,19 +37,27 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #submit} parses the body, applies the chat template and tokenizes on the caller's thread
  * (so a bad request fails at once, as a 400 result), then queues the request. One engine thread runs
- * the generation loop: each step runs up to {@link EngineLimits#maxSequences()} choices together within
- * a token budget, one-token decodes first and prompt chunks in the rest. A request with {@code n > 1}
- * runs as n sequences, each with its own seeded sampler, and completes when the last finishes.
+ * the generation loop ({@link GenerationLoop}): each step runs up to {@link EngineLimits#maxSequences()}
+ * choices together within a token budget, one-token decodes first and prompt chunks in the rest; the
+ * executor samples on the device and returns only the sampled tokens (and logprobs asked for). A
+ * request with {@code n > 1} runs as n sequences, each with its own random stream, and completes when
+ * the last finishes. Limits left automatic are the executor's suggestions ({@link
+ * DeviceExecutor#defaults()}).
  *
  * <p><b>KV cache.</b> At start the engine reserves a paged KV cache on the device
  * ({@link #kvLayout()}: {@link EngineLimits#kvCacheTokens()} positions in blocks of
- * {@link EngineLimits#kvBlockSize()}) and never allocates cache memory again. A choice runs only once
- * every block it can need is reserved; prompts that start alike share their prefix's blocks (unless
+ * {@link EngineLimits#kvBlockSize()}) and never allocates cache memory again. A choice takes blocks as
+ * it grows; when none are left the youngest running choice is preempted and recomputed later, which
+ * {@link #preemptions()} counts. Prompts that start alike share their prefix's blocks (unless
  * {@link EngineLimits#prefixSharing()} is off), reported as {@code cached_tokens} in the usage.
  *
  * <p><b>Determinism.</b> With a {@code seed} (or {@code temperature} 0) a request gets the same tokens
- * whatever else is batched with it: the executor's logits do not depend on the batch, and each choice
- * samples from its own random stream.
+ * whatever else is batched with it and however often it is preempted: the executor's logits do not
+ * depend on the batch, and generated token {@code i} of a choice draws the random number
+ * {@code (seed, choice, i)}. A request without a seed gets one drawn when it is submitted.
+ *
+ * <p><b>Metrics</b> ({@link #bindTo}): {@value #PREEMPTIONS_METRIC} (counter), {@value #KV_BLOCKS_METRIC}
+ * and {@value #KV_BLOCKS_IN_USE_METRIC} (gauges), each tagged {@code model}.
  *
  * <p><b>Results.</b> A future completes with a 200 response, a 400 for a request that cannot be served
  * as sent (see {@link RequestException}), or a 500 when the engine failed on that request alone (also
@@ -52,9 +67,15 @@ import org.slf4j.LoggerFactory;
  * <p>Thread safe: {@link #submit} may be called from any thread. The engine owns the executor and closes
  * it in {@link #close()}.
  */
-public final class LocalEngine implements AutoCloseable {
+public final class LocalEngine implements AutoCloseable, MeterBinder {
     /** The chat responses' {@code system_fingerprint} unless the builder sets one. */
     public static final String DEFAULT_SYSTEM_FINGERPRINT = "fp_batchllm";
+    /** Counter: choices preempted for lack of KV blocks (and recomputed later). */
+    public static final String PREEMPTIONS_METRIC = "batchllm.engine.preemptions";
+    /** Gauge: blocks of the KV cache. */
+    public static final String KV_BLOCKS_METRIC = "batchllm.engine.kv.blocks";
+    /** Gauge: KV blocks held by running choices. */
+    public static final String KV_BLOCKS_IN_USE_METRIC = "batchllm.engine.kv.blocks.in_use";
 
     private static final Logger log = LoggerFactory.getLogger(LocalEngine.class);
 
@@ -65,6 +86,8 @@ public final class LocalEngine implements AutoCloseable {
     private final PromptEncoder prompts;
     private final ResponseBuilder responses;
     private final int contextLength;
+    /** Every token that ends generation unless a request says {@code ignore_eos}. */
+    private final int[] endOfGeneration;
     private final KvBlockPool pool;
     private final GenerationLoop loop;
     private final Thread thread;
@@ -75,7 +98,7 @@ public final class LocalEngine implements AutoCloseable {
         this.modelName = b.modelName;
         this.executor = b.executor;
         this.tokenizer = b.tokenizer;
-        this.limits = b.limits;
+        this.limits = b.limits.resolve(executor.defaults());
         ModelConfig config = executor.config();
         if (tokenizer.vocabSize() > config.vocabSize()) {
             throw new ModelFormatException("model " + modelName + ": the tokenizer has " + tokenizer.vocabSize()
@@ -83,30 +106,32 @@ public final class LocalEngine implements AutoCloseable {
                     + " inconsistent, re-export it");
         }
         this.contextLength = config.contextLength();
+        this.endOfGeneration = IntStream.range(0, tokenizer.vocabSize()).filter(tokenizer::isEndOfGeneration).toArray();
         this.prompts = new PromptEncoder(modelName, tokenizer, b.chatTemplate,
                 b.chatTemplateProblem != null ? b.chatTemplateProblem : ChatTemplates.noChatTemplate(modelName),
                 contextLength);
         this.responses = new ResponseBuilder(b.clock, b.systemFingerprint);
         KvLayout layout = kvLayout(limits, executor);
-        executor.allocateKvCache(layout);
+        executor.allocateKvCache(layout, limits.maxSequences());
         this.pool = new KvBlockPool(layout, limits.prefixSharing());
-        log.info("model {}: KV cache of {} tokens ({} blocks of {}, {} MiB), prefix sharing {}", modelName,
-                layout.tokens(), layout.blockCount(), layout.blockSize(),
-                layout.tokens() * executor.kvBytesPerToken() >> 20, limits.prefixSharing() ? "on" : "off");
+        log.info("model {}: KV cache of {} tokens ({} blocks of {}, {} MiB), prefix sharing {}, {} sequences, "
+                + "steps of {} tokens", modelName, layout.tokens(), layout.blockCount(), layout.blockSize(),
+                layout.tokens() * executor.kvBytesPerToken() >> 20, limits.prefixSharing() ? "on" : "off",
+                limits.maxSequences(), limits.maxStepTokens());
         this.loop = new GenerationLoop(modelName, executor, limits, pool);
         this.thread = Thread.ofPlatform().name("batchllm-engine-" + modelName).daemon(true).unstarted(loop);
     }
 
     /**
-     * The KV cache for {@code limits} on {@code executor}: {@link EngineLimits#kvCacheTokens()} if set,
-     * else {@code maxSequences × context_length} capped by the device's
-     * {@link DeviceExecutor#defaultKvCacheBytes()}, and at least one block.
+     * The KV cache for resolved {@code limits} on {@code executor}: {@link EngineLimits#kvCacheTokens()}
+     * if set, else {@code maxSequences × context_length} capped by the device's
+     * {@link io.batchllm.engine.model.DeviceDefaults#kvCacheBytes()}, and at least one block.
      */
     static KvLayout kvLayout(EngineLimits limits, DeviceExecutor executor) {
         long tokens = limits.kvCacheTokens();
         if (tokens == EngineLimits.AUTO_KV_CACHE_TOKENS) {
             long wanted = (long) limits.maxSequences() * executor.config().contextLength();
-            long affordable = executor.defaultKvCacheBytes() / Math.max(1, executor.kvBytesPerToken());
+            long affordable = executor.defaults().kvCacheBytes() / Math.max(1, executor.kvBytesPerToken());
             tokens = Math.min(Math.min(wanted, affordable), EngineLimits.MAX_KV_CACHE_TOKENS);
         }
         int blocks = (int) Math.max(1, tokens / limits.kvBlockSize());
@@ -121,6 +146,23 @@ public final class LocalEngine implements AutoCloseable {
     /** The KV cache's counters (blocks filled, in use, cached) as of the engine's last step. */
     public KvCacheStats kvCacheStats() {
         return loop.kvStats();
+    }
+
+    /** Choices preempted for lack of KV blocks since the engine started (each was recomputed later). */
+    public long preemptions() {
+        return loop.preemptions();
+    }
+
+    /** Registers this engine's meters (see the class description), tagged with the model name. */
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        FunctionCounter.builder(PREEMPTIONS_METRIC, loop, GenerationLoop::preemptions)
+                .description("Choices preempted for lack of KV cache blocks, recomputed later").tag("model", modelName)
+                .register(registry);
+        Gauge.builder(KV_BLOCKS_METRIC, pool.layout(), KvLayout::blockCount)
+                .description("Blocks of the KV cache").tag("model", modelName).register(registry);
+        Gauge.builder(KV_BLOCKS_IN_USE_METRIC, loop, l -> l.kvStats().blocksInUse())
+                .description("KV cache blocks held by running choices").tag("model", modelName).register(registry);
     }
 
     /**
@@ -144,7 +186,7 @@ public final class LocalEngine implements AutoCloseable {
         return modelName;
     }
 
-    /** The limits it runs with. */
+    /** The limits it runs with: the builder's, with automatic sizes replaced by the executor's suggestions. */
     public EngineLimits limits() {
         return limits;
     }
@@ -190,11 +232,22 @@ public final class LocalEngine implements AutoCloseable {
     private GenerationLoop.Admission prepare(GenerationRequest request, CompletableFuture<InferenceResult> future) {
         int[] promptTokens = prompts.encode(request);
         RequestState state = new RequestState(request, promptTokens, responses, future);
-        List<SequenceState> choices = new ArrayList<>(request.sampling().n());
-        for (int i = 0; i < request.sampling().n(); i++) {
-            choices.add(new SequenceState(state, i, tokenizer, contextLength));
+        SamplingParams sampling = request.sampling();
+        // drawn once here, so that a preempted choice recomputes the same tokens
+        long seed = sampling.seed() != null ? sampling.seed() : ThreadLocalRandom.current().nextLong();
+        int[] ends = endTokens(sampling);
+        List<SequenceState> choices = new ArrayList<>(sampling.n());
+        for (int i = 0; i < sampling.n(); i++) {
+            choices.add(new SequenceState(state, i, tokenizer, contextLength, seed, ends));
         }
         return new GenerationLoop.Admission(choices);
+    }
+
+    /** The tokens that end a choice of this request, which {@code min_tokens} masks. */
+    private int[] endTokens(SamplingParams sampling) {
+        IntStream stops = sampling.stopTokenIds().stream().mapToInt(Integer::intValue);
+        IntStream ends = sampling.ignoreEos() ? stops : IntStream.concat(IntStream.of(endOfGeneration), stops);
+        return ends.distinct().toArray();
     }
 
     /**

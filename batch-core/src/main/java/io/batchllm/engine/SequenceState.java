@@ -1,16 +1,14 @@
 package io.batchllm.engine;
 
-import io.batchllm.engine.kv.KvBlockPool;
 import io.batchllm.engine.kv.KvSequence;
-import io.batchllm.engine.model.SequenceStep;
+import io.batchllm.engine.model.SequenceStart;
+import io.batchllm.engine.model.StepResult;
 import io.batchllm.engine.openai.ChoiceOutput;
 import io.batchllm.engine.openai.FinishReason;
 import io.batchllm.engine.openai.LogprobEntry;
 import io.batchllm.engine.openai.LogprobToken;
-import io.batchllm.engine.sampling.SampledToken;
-import io.batchllm.engine.sampling.Sampler;
+import io.batchllm.engine.sampling.SamplingParams;
 import io.batchllm.engine.sampling.StopMatcher;
-import io.batchllm.engine.sampling.TokenLogprob;
 import io.batchllm.engine.tokenizer.TokenDecoder;
 import io.batchllm.engine.tokenizer.Tokenizer;
 import java.util.ArrayList;
@@ -18,44 +16,66 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One choice of one request while it generates: its sampler, its streaming decoder and stop matcher,
- * its KV blocks, and the text and logprobs so far. Used by the engine thread only.
+ * One choice of one request while it generates: what the host keeps of it (its streaming decoder and
+ * stop matcher, its generated tokens, text and logprobs) and where it stands on the device (slot, KV
+ * blocks, positions sent). Used by the engine thread only.
  *
- * <p>Life: created waiting; {@link #start} gives it its reserved KV blocks (maybe with a shared prompt
- * prefix already computed); each step it runs {@link #nextStep} (a prompt chunk, then one token at a
- * time), and once its prompt is in, feeds each sampled token to {@link #accept}, until that reports the
- * choice finished.
+ * <p>Life: created waiting; {@link #start} gives it a slot and KV blocks for the positions it computes
+ * at once; the scheduler then sends its prompt in chunks and, once the prompt is in, one feedback
+ * decode per step, and {@link #accept} takes each sampled token until the choice is finished. A
+ * choice can be preempted ({@link #preempt}): it gives its slot and blocks back, keeps its tokens, and
+ * is started again later on its prompt plus those tokens, which it recomputes; since the device draws
+ * generated token {@code i}'s random number from {@code (seed, choice, i)} and the logits do not
+ * depend on the batch, its output is what it would have been without the interruption.
  */
 final class SequenceState {
     private final RequestState owner;
     private final int choiceIndex;
     private final Tokenizer tokenizer;
-    private final Sampler sampler;
+    private final SamplingParams params;
+    private final long seed;
+    private final int[] endTokens;
+    private final int[] stopTokenIds;
     private final TokenDecoder decoder;
     private final StopMatcher stops;
-    private final Integer maxTokens;
     private final int contextLength;
     private final StringBuilder text = new StringBuilder();
     /** Null when the request did not ask for logprobs. */
     private final List<LogprobEntry> logprobs;
 
-    private KvBlockPool pool;
-    private KvSequence kv;
-    /** Positions stored in the cache: where the next token goes. */
-    private int position;
-    private int lastToken;
-    private int generated;
+    private int[] generated = new int[16];
+    private int generatedCount;
     private ChoiceOutput output;
 
-    SequenceState(RequestState owner, int choiceIndex, Tokenizer tokenizer, int contextLength) {
+    // Where it stands on the device; reset by preempt().
+    private KvSequence kv;
+    private int slot = -1;
+    /** The tokens of positions [0, computeLength): the prompt, or prompt + generated tokens on a resume. */
+    private int[] computeTokens;
+    /** Positions sent to the device (in steps submitted, finished or not). */
+    private int scheduled;
+    /** Samples asked for in steps whose results have not been processed. */
+    private int pendingSamples;
+    /** Bumped on every preemption, so that results of steps planned before it are ignored. */
+    private int epoch;
+    private boolean everStarted;
+
+    /**
+     * @param seed the request's seed, or the one the engine drew for a request without one
+     * @param endTokens the tokens that end generation (end-of-generation tokens and stop token ids,
+     *     as the request's settings say)
+     */
+    SequenceState(RequestState owner, int choiceIndex, Tokenizer tokenizer, int contextLength, long seed,
+            int[] endTokens) {
         this.owner = owner;
         this.choiceIndex = choiceIndex;
         this.tokenizer = tokenizer;
-        var params = owner.request().sampling();
-        this.sampler = Sampler.create(params, tokenizer.vocabSize(), choiceIndex);
+        this.params = owner.request().sampling();
+        this.seed = seed;
+        this.endTokens = endTokens;
+        this.stopTokenIds = params.stopTokenIds().stream().mapToInt(Integer::intValue).toArray();
         this.decoder = tokenizer.newDecoder();
         this.stops = new StopMatcher(params.stop());
-        this.maxTokens = params.maxTokens();
         this.contextLength = contextLength;
         this.logprobs = params.logprobs() ? new ArrayList<>() : null;
     }
@@ -64,102 +84,181 @@ final class SequenceState {
         return owner;
     }
 
-    /**
-     * How many positions this choice can need, all reserved when it starts: the prompt plus every
-     * generated token but the last, which is never fed back.
-     */
-    int cacheCapacity() {
-        int prompt = owner.promptTokens().length;
-        return maxTokens == null ? contextLength : (int) Math.min(contextLength, (long) prompt + maxTokens);
+    int choiceIndex() {
+        return choiceIndex;
     }
 
     int promptLength() {
         return owner.promptTokens().length;
     }
 
-    /** Runs from now on in {@code kv}'s blocks, whose first {@link KvSequence#cachedTokens()} are computed. */
-    void start(KvBlockPool pool, KvSequence kv) {
-        this.pool = pool;
-        this.kv = kv;
-        this.position = kv.cachedTokens();
+    /**
+     * The most positions this choice can ever hold: the prompt plus every generated token but the
+     * last, which is never fed back; with the request's {@code max_tokens} counted as if it were
+     * reached (the context without one).
+     */
+    int maxPositions() {
+        Integer maxTokens = params.maxTokens();
+        return maxTokens == null ? contextLength : (int) Math.min(contextLength, (long) promptLength() + maxTokens);
     }
 
+    /** Positions it computes when it starts: its prompt, plus the tokens it generated before a preemption. */
+    int startLength() {
+        return promptLength() + generatedCount;
+    }
+
+    /** Whether it has a slot (it runs, or its steps are in flight). */
     boolean isStarted() {
-        return kv != null;
+        return slot >= 0;
     }
 
-    /** Prompt tokens found computed in shared blocks when it started. */
-    int cachedPromptTokens() {
-        return kv.cachedTokens();
+    /** Whether it finished, or its request is over (failed, or a sibling choice failed it). */
+    boolean isOver() {
+        return output != null || owner.isDone();
     }
 
-    /** Whether the whole prompt is in the cache, so each step is one generated token. */
+    int slot() {
+        return slot;
+    }
+
+    KvSequence kv() {
+        return kv;
+    }
+
+    int epoch() {
+        return epoch;
+    }
+
+    /** Positions sent to the device so far: where its next entry starts. */
+    int scheduled() {
+        return scheduled;
+    }
+
+    /** Whether it has sent everything it computes at once, so each step is one feedback decode. */
     boolean isPrefilled() {
-        return position >= promptLength();
-    }
-
-    /** Prompt tokens not yet in the cache. */
-    int remainingPrompt() {
-        return Math.max(0, promptLength() - position);
+        return scheduled >= computeTokens.length;
     }
 
     /**
-     * The work of this choice in the next step: up to {@code budget} more prompt tokens (a chunk)
-     * while the prompt is not all in, then its last generated token. Logits are asked for only when
-     * the step reaches the prompt's end.
+     * Whether another sample may be asked for: the choice ends at {@code max_tokens} or the context's
+     * end, so the scheduler never asks beyond those, even before the pending samples are back.
      */
-    SequenceStep nextStep(int budget) {
-        int[] table = kv.blockTable();
-        if (isPrefilled()) {
-            return SequenceStep.decode(table, position, lastToken);
+    boolean wantsAnotherSample() {
+        int limit = contextLength - promptLength();
+        if (params.maxTokens() != null) {
+            limit = Math.min(limit, params.maxTokens());
         }
-        int[] prompt = owner.promptTokens();
-        int end = Math.min(prompt.length, position + budget);
-        return new SequenceStep(table, position, Arrays.copyOfRange(prompt, position, end), end == prompt.length);
+        return generatedCount + pendingSamples < limit;
     }
 
     /**
-     * The step from {@link #nextStep} ran: its tokens are now in the cache.
+     * Takes slot {@code slotIndex} and {@code blocks}, whose first {@link KvSequence#cachedTokens()} are
+     * already computed, and returns what the device must register.
      *
-     * @return whether that step produced this choice's next logits (it fed the prompt's last token or a
-     *     generated one)
+     * @return the start for the step plan
      */
-    boolean stepDone(SequenceStep step) {
-        position = step.end();
-        pool.computed(kv, position);
-        return step.wantLogits();
+    SequenceStart start(int slotIndex, KvSequence blocks) {
+        this.slot = slotIndex;
+        this.kv = blocks;
+        this.scheduled = blocks.cachedTokens();
+        this.pendingSamples = 0;
+        int[] prompt = owner.promptTokens();
+        int[] history = Arrays.copyOf(generated, generatedCount);
+        if (generatedCount == 0) {
+            computeTokens = prompt;
+        } else {
+            computeTokens = Arrays.copyOf(prompt, prompt.length + generatedCount);
+            System.arraycopy(history, 0, computeTokens, prompt.length, generatedCount);
+        }
+        if (!everStarted) {
+            everStarted = true;
+            owner.promptCached(blocks.cachedTokens());
+        }
+        return new SequenceStart(slotIndex, params, seed, choiceIndex, blocks.blockTable(), blocks.cachedTokens(),
+                prompt, history, endTokens);
     }
 
-    /** Picks the next token from the logits of the step that just ran. */
-    SampledToken sample(float[] logits) {
-        return sampler.sample(logits);
+    /** The tokens of the positions computed at start (prompt, then earlier generated tokens). */
+    int[] computeTokens() {
+        return computeTokens;
+    }
+
+    /** Records that an entry of positions up to {@code end} was planned; {@code sample} if it samples. */
+    void planned(int end, boolean sample) {
+        scheduled = end;
+        if (sample) {
+            pendingSamples++;
+        }
+    }
+
+    /** A planned sample's result arrived (or was dropped): it is no longer pending. */
+    void sampleReturned() {
+        pendingSamples--;
     }
 
     /**
-     * Takes the sampled token: appends its text, or finishes the choice on an end-of-generation token,
-     * a stop string, {@code max_tokens} or the end of the context.
+     * Gives up its slot and blocks for now: it waits to be started again, keeping its tokens. Results
+     * of the steps already planned for it are ignored ({@link #epoch()} changes). The caller returns
+     * the blocks to the pool and the slot to the device.
+     */
+    void preempt() {
+        epoch++;
+        slot = -1;
+        kv = null;
+        computeTokens = null;
+        scheduled = 0;
+        pendingSamples = 0;
+    }
+
+    /** Forgets the slot and blocks once they were given back (after it finished or failed). */
+    void stopped() {
+        slot = -1;
+        kv = null;
+    }
+
+    /**
+     * Takes entry {@code e}'s sampled token: appends its text, or finishes the choice on an end token
+     * (unless {@code ignore_eos}), a stop token id, a stop string, {@code max_tokens} or the end of the
+     * context.
      *
      * @return true when the choice is finished ({@link #output()} is then set)
      */
-    boolean accept(SampledToken sampled) {
-        int token = sampled.token();
-        generated++;
-        if (tokenizer.isEndOfGeneration(token)) {
+    boolean accept(StepResult result, int e) {
+        int token = result.token(e);
+        if (generatedCount == generated.length) {
+            generated = Arrays.copyOf(generated, 2 * generatedCount);
+        }
+        generated[generatedCount++] = token;
+        if (endsGeneration(token)) {
             // the end token is counted (it was generated); its text and logprob are not part of the answer
             return finish(FinishReason.STOP);
         }
         if (logprobs != null) {
-            logprobs.add(logprobEntry(sampled));
+            logprobs.add(logprobEntry(result, e));
         }
-        text.append(stops.feed(decoder.append(token)));
+        String piece = decoder.append(token);
+        // stop strings are looked for in the text after the first min_tokens tokens, as vLLM does
+        text.append(generatedCount > params.minTokens() ? stops.feed(piece) : piece);
         if (stops.stopped()) {
             return finish(FinishReason.STOP);
         }
         // prompt + completion stay within the context, as the admission check promised
-        if ((maxTokens != null && generated >= maxTokens) || promptLength() + generated >= contextLength) {
+        Integer maxTokens = params.maxTokens();
+        if ((maxTokens != null && generatedCount >= maxTokens) || promptLength() + generatedCount >= contextLength) {
             return finish(FinishReason.LENGTH);
         }
-        lastToken = token;
+        return false;
+    }
+
+    private boolean endsGeneration(int token) {
+        if (!params.ignoreEos() && tokenizer.isEndOfGeneration(token)) {
+            return true;
+        }
+        for (int stop : stopTokenIds) {
+            if (stop == token) {
+                return true;
+            }
+        }
         return false;
     }
 
@@ -168,37 +267,26 @@ final class SequenceState {
         return output;
     }
 
-    int choiceIndex() {
-        return choiceIndex;
-    }
-
-    /** Gives its KV blocks back to the pool; idempotent. */
-    void release() {
-        if (kv != null) {
-            pool.release(kv);
-        }
-    }
-
     private boolean finish(FinishReason reason) {
         // a character split over tokens may still be held back by the decoder, and text by the matcher
         String tail = decoder.flush();
         if (!stops.stopped() && !tail.isEmpty()) {
-            text.append(stops.feed(tail));
+            text.append(generatedCount > params.minTokens() ? stops.feed(tail) : tail);
         }
         if (!stops.stopped()) {
             text.append(stops.flush());
         }
         FinishReason why = stops.stopped() ? FinishReason.STOP : reason;
-        output = new ChoiceOutput(text.toString(), why, generated, logprobs);
+        output = new ChoiceOutput(text.toString(), why, generatedCount, logprobs);
         return true;
     }
 
-    private LogprobEntry logprobEntry(SampledToken sampled) {
-        List<LogprobToken> alternatives = new ArrayList<>(sampled.topLogprobs().size());
-        for (TokenLogprob alternative : sampled.topLogprobs()) {
-            alternatives.add(logprobToken(alternative.token(), alternative.logprob()));
+    private LogprobEntry logprobEntry(StepResult result, int e) {
+        List<LogprobToken> alternatives = new ArrayList<>(result.topCount(e));
+        for (int i = 0; i < result.topCount(e); i++) {
+            alternatives.add(logprobToken(result.topToken(e, i), result.topLogprob(e, i)));
         }
-        return new LogprobEntry(logprobToken(sampled.token(), sampled.logprob()), alternatives);
+        return new LogprobEntry(logprobToken(result.token(e), result.logprob(e)), alternatives);
     }
 
     private LogprobToken logprobToken(int token, float logprob) {

@@ -4,6 +4,8 @@ import io.batchllm.spi.Availability;
 import io.batchllm.spi.BackendConfig;
 import io.batchllm.spi.InferenceBackend;
 import io.batchllm.spi.InferenceBackendProvider;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -89,6 +91,18 @@ public final class BackendRegistry implements AutoCloseable {
     /** Every model served. */
     public Set<String> models() {
         return byModel.keySet();
+    }
+
+    /**
+     * Registers the meters of every backend that has some: those implementing Micrometer's
+     * {@link MeterBinder} (the local engine's preemptions and KV blocks, for one).
+     */
+    public void bindMeters(MeterRegistry registry) {
+        for (InferenceBackend b : backends) {
+            if (b instanceof MeterBinder binder) {
+                binder.bindTo(registry);
+            }
+        }
     }
 
     /** Sum of the backends' preferred in-flight counts. */

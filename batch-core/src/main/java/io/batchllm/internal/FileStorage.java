@@ -74,6 +74,12 @@ public final class FileStorage implements AutoCloseable {
             deleteQuietly(t);
             throw e;
         }
+        try {
+            sync(t);
+        } catch (RuntimeException e) {
+            deleteQuietly(t);
+            throw e;
+        }
         commit(t, id);
         return n;
     }
@@ -113,6 +119,23 @@ public final class FileStorage implements AutoCloseable {
             throw failure("cannot write into " + tmp, e);
         } finally {
             deleteQuietly(p);
+        }
+        // The rename is durable only once the directory is: an upload is answered after this.
+        sync(dir);
+    }
+
+    /**
+     * Forces a file's bytes (or a directory's entries) to the disk, so that what a caller was told is
+     * stored survives a power cut. Linux and macOS allow opening a directory for this; where a file
+     * system refuses, the bytes are as durable as that file system makes them.
+     */
+    private static void sync(Path p) {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            if (!Files.isDirectory(p)) {
+                throw failure("cannot write " + p + " to disk", e);
+            }
         }
     }
 

@@ -57,6 +57,7 @@ public final class ServiceRuntime implements AutoCloseable {
     /** When {@link #storageProblem()} last probed (nanoTime; 0: never), and what it found. */
     private long storageCheckedAt;
     private String storageProblem;
+    private final ThrottledLog storageFailures = new ThrottledLog(log);
     private volatile boolean closed;
 
     public ServiceRuntime(Settings settings) {
@@ -69,6 +70,7 @@ public final class ServiceRuntime implements AutoCloseable {
         this.backends = new BackendRegistry(settings.backends(), settings.providers(), settings.models(),
                 settings.backendName(), settings.threads(), settings.backendOptions());
         this.metrics = new ServiceMetrics(settings.meterRegistry(), backends::generatedTokens);
+        backends.bindMeters(settings.meterRegistry());
         Set<String> eps = new LinkedHashSet<>();
         for (String m : backends.models()) {
             eps.addAll(backends.forModel(m).endpoints());
@@ -306,7 +308,9 @@ public final class ServiceRuntime implements AutoCloseable {
         } catch (InsufficientStorageException e) {
             storageProblem = e.getMessage(); // says that the disk is full and what to do
         } catch (RuntimeException e) {
-            storageProblem = "the job store or the data directory cannot be written: " + e.getMessage();
+            // The driver's text can name hosts, users and SQL: it goes to the log only.
+            storageFailures.error("readiness: the job store or the data directory cannot be written", e);
+            storageProblem = "the job store or the data directory cannot be written; the server log says why";
         }
         return storageProblem;
     }

@@ -330,8 +330,9 @@ public final class JdbcJobStore implements JobStore {
             args.add(owner);
         }
         if (afterId != null) {
-            sql.append(" AND seq ").append(asc ? ">" : "<").append(" (SELECT seq FROM files WHERE id = ?)");
+            sql.append(" AND seq ").append(asc ? ">" : "<").append(" (SELECT seq FROM files WHERE id = ?");
             args.add(afterId);
+            cursorOwner(sql, args, owner);
         }
         sql.append(" ORDER BY seq ").append(asc ? "ASC" : "DESC").append(" LIMIT ?");
         args.add(limit);
@@ -347,6 +348,19 @@ public final class JdbcJobStore implements JobStore {
                 return out;
             }
         });
+    }
+
+    /**
+     * Closes a cursor's subquery. A cursor naming another owner's object finds no row, so the page is
+     * empty exactly as for an id that does not exist: otherwise a tenant could probe other tenants'
+     * ids by whether a page comes back.
+     */
+    private static void cursorOwner(StringBuilder sql, List<Object> args, String owner) {
+        if (owner != null) {
+            sql.append(" AND owner = ?");
+            args.add(owner);
+        }
+        sql.append(")");
     }
 
     @Override
@@ -419,8 +433,9 @@ public final class JdbcJobStore implements JobStore {
             args.add(owner);
         }
         if (afterId != null) {
-            sql.append(" AND seq < (SELECT seq FROM batches WHERE id = ?)");
+            sql.append(" AND seq < (SELECT seq FROM batches WHERE id = ?");
             args.add(afterId);
+            cursorOwner(sql, args, owner);
         }
         sql.append(" ORDER BY seq DESC LIMIT ?");
         args.add(limit);

@@ -29,7 +29,8 @@ public interface JobStore extends AutoCloseable {
 
     /**
      * Files not deleted, in creation order ({@code order}), starting after the file {@code afterId}
-     * (which may itself be deleted), at most {@code limit}.
+     * (which may itself be deleted), at most {@code limit}. An {@code afterId} that does not exist, or
+     * (with an {@code owner}) is another owner's, gives an empty list.
      *
      * @param purpose only this purpose, or null
      * @param owner only this owner's files, or null for all
@@ -48,7 +49,10 @@ public interface JobStore extends AutoCloseable {
 
     Optional<BatchRecord> findBatch(String id);
 
-    /** Batches newest first, after the batch {@code afterId}, at most {@code limit}; {@code owner} null = all. */
+    /**
+     * Batches newest first, after the batch {@code afterId}, at most {@code limit}; {@code owner} null =
+     * all. An {@code afterId} that does not exist, or is another owner's, gives an empty list.
+     */
     List<BatchRecord> listBatches(String owner, String afterId, int limit);
 
     /** Ids of batches with one of these statuses, oldest first. */

@@ -115,6 +115,11 @@ class LocalBackendServiceTest {
             assertEquals(BatchStatus.COMPLETED, done.status(), String.valueOf(done.errors()));
             JsonNode out = Jsonl.read(service.files().content(done.outputFileId())).get(0);
             assertEquals(ref.firstPieces(10), out.at("/response/body/choices/0/text").asText());
+            // the engine's meters are in the service's registry
+            var registry = service.meterRegistry();
+            assertEquals(0, registry.get(LocalEngine.PREEMPTIONS_METRIC).tag("model", STORIES).functionCounter().count());
+            assertTrue(registry.get(LocalEngine.KV_BLOCKS_METRIC).tag("model", STORIES).gauge().value() > 0);
+            assertEquals(0, registry.get(LocalEngine.KV_BLOCKS_IN_USE_METRIC).tag("model", STORIES).gauge().value());
         }
     }
 

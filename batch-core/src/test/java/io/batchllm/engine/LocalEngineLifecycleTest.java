@@ -7,12 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.batchllm.engine.cpu.CpuExecutor;
 import io.batchllm.engine.gguf.GgufFile;
-import io.batchllm.engine.model.DeviceExecutor;
-import io.batchllm.engine.model.KvLayout;
-import io.batchllm.engine.model.ModelConfig;
-import io.batchllm.engine.model.SequenceStep;
-import io.batchllm.engine.model.StepInput;
-import io.batchllm.engine.model.StepOutput;
+import io.batchllm.engine.model.StepHandle;
+import io.batchllm.engine.model.StepPlan;
 import io.batchllm.engine.openai.Endpoint;
 import io.batchllm.engine.tokenizer.Tokenizer;
 import io.batchllm.spi.InferenceResult;
@@ -86,15 +82,14 @@ class LocalEngineLifecycleTest {
      * A CPU executor that fails steps holding {@link #POISON}, can hold a step until released, and
      * records closing.
      */
-    private static final class GuardedExecutor implements DeviceExecutor {
-        private final CpuExecutor delegate;
+    private static final class GuardedExecutor extends ForwardingExecutor {
         final CountDownLatch stepEntered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         private volatile boolean hold;
         volatile boolean closed;
 
         GuardedExecutor(CpuExecutor delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         void holdNextStep() {
@@ -102,32 +97,7 @@ class LocalEngineLifecycleTest {
         }
 
         @Override
-        public ModelConfig config() {
-            return delegate.config();
-        }
-
-        @Override
-        public long kvBytesPerToken() {
-            return delegate.kvBytesPerToken();
-        }
-
-        @Override
-        public long defaultKvCacheBytes() {
-            return delegate.defaultKvCacheBytes();
-        }
-
-        @Override
-        public void allocateKvCache(KvLayout layout) {
-            delegate.allocateKvCache(layout);
-        }
-
-        @Override
-        public KvLayout kvLayout() {
-            return delegate.kvLayout();
-        }
-
-        @Override
-        public StepOutput step(StepInput input) {
+        public StepHandle submit(StepPlan plan) {
             if (hold) {
                 hold = false;
                 stepEntered.countDown();
@@ -137,14 +107,14 @@ class LocalEngineLifecycleTest {
                     Thread.currentThread().interrupt();
                 }
             }
-            for (SequenceStep s : input.sequences()) {
-                for (int t : s.tokens()) {
-                    if (t == POISON) {
+            for (int e = 0; e < plan.entryCount(); e++) {
+                for (int t = 0; !plan.isFeedback(e) && t < plan.tokenCount(e); t++) {
+                    if (plan.token(e, t) == POISON) {
                         throw new IllegalStateException("device fault for the test");
                     }
                 }
             }
-            return delegate.step(input);
+            return delegate.submit(plan);
         }
 
         @Override

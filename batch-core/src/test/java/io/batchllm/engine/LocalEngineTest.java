@@ -160,6 +160,63 @@ class LocalEngineTest {
     }
 
     @Test
+    void minTokensKeepsTheEndTokenAwayUntilThatManyTokensWereGenerated() throws Exception {
+        ObjectNode request = Bodies.greedy(STORIES, "Once upon a time", 20).put("min_tokens", 3);
+        request.putObject("logit_bias").put(Integer.toString(storiesEos()), 100);
+        JsonNode body = ok(COMPLETIONS, request);
+        assertEquals("stop", body.at("/choices/0/finish_reason").asText());
+        assertEquals(4, body.at("/usage/completion_tokens").asInt(), "three tokens, then the end token");
+        assertTrue(body.at("/choices/0/text").asText().length() > 0);
+    }
+
+    @Test
+    void ignoreEosGeneratesPastTheEndToken() throws Exception {
+        ObjectNode request = Bodies.greedy(STORIES, "Once upon a time", 5).put("ignore_eos", true);
+        request.putObject("logit_bias").put(Integer.toString(storiesEos()), 100);
+        JsonNode body = ok(COMPLETIONS, request);
+        assertEquals("length", body.at("/choices/0/finish_reason").asText());
+        assertEquals(5, body.at("/usage/completion_tokens").asInt());
+        assertEquals("", body.at("/choices/0/text").asText(), "the end token has no text");
+    }
+
+    @Test
+    void aStopTokenIdEndsTheChoiceWithoutItsText() throws Exception {
+        StoriesReference ref = StoriesReference.onceUponATime();
+        // " Lily" is the 10th token of the reference continuation
+        ObjectNode request = Bodies.greedy(STORIES, ref.prompt(), 64);
+        request.putArray("stop_token_ids").add(ref.outputTokens()[9]);
+        JsonNode body = ok(COMPLETIONS, request);
+        assertEquals(ref.firstPieces(9), body.at("/choices/0/text").asText());
+        assertEquals("stop", body.at("/choices/0/finish_reason").asText());
+        assertEquals(10, body.at("/usage/completion_tokens").asInt(), "the stop token counts");
+    }
+
+    @Test
+    void aRepetitionPenaltyChangesWhatGreedyDecodingRepeats() throws Exception {
+        StoriesReference ref = StoriesReference.onceUponATime();
+        ObjectNode request = Bodies.greedy(STORIES, ref.prompt(), StoriesReference.OUTPUT_TOKENS)
+                .put("repetition_penalty", 1.5);
+        String penalized = text(ok(COMPLETIONS, request));
+        assertNotEquals(ref.outputText(), penalized, "the reference repeats itself; a penalty of 1.5 avoids that");
+        assertEquals(penalized, text(ok(COMPLETIONS, request)), "and does so deterministically");
+    }
+
+    @Test
+    void anUnknownFieldIsA400NamingIt() throws Exception {
+        InferenceResult r = submit(COMPLETIONS, Bodies.completion(STORIES, "Once upon a time", 5).put("max_token", 5));
+        assertEquals(400, r.statusCode());
+        JsonNode error = Bodies.read(r.body()).get("error");
+        assertEquals("max_token", error.get("param").asText());
+        assertTrue(error.get("message").asText().contains("did you mean max_tokens?"), r.body());
+    }
+
+    private static int storiesEos() {
+        try (GgufFile f = GgufFile.open(StoriesReference.MODEL)) {
+            return Tokenizer.fromGguf(f).eos();
+        }
+    }
+
+    @Test
     void nChoicesEachHaveTheirOwnSeededStreamAndUsageSumsThem() throws Exception {
         ObjectNode request = Bodies.completion(STORIES, "Once upon a time", 20).put("temperature", 0.9)
                 .put("seed", 7).put("n", 2);
@@ -262,6 +319,12 @@ class LocalEngineTest {
         assertEquals(400, oneOver.statusCode());
         assertTrue(oneOver.body().contains("you requested " + (storiesContext + 1) + " tokens (5 in the prompt, "
                 + (storiesContext - 4) + " in the completion)"), oneOver.body());
+
+        // the largest max_tokens there is: the sum in the message must not overflow
+        InferenceResult largest = submit(COMPLETIONS, Bodies.greedy(STORIES, "Once upon a time", Integer.MAX_VALUE));
+        assertEquals(400, largest.statusCode());
+        assertTrue(largest.body().contains("you requested 2147483652 tokens (5 in the prompt, 2147483647 in the"
+                + " completion)"), largest.body());
     }
 
     @Test

@@ -102,6 +102,29 @@ public abstract class JobStoreContract {
     }
 
     @Test
+    void aCursorNamingAnotherOwnersObjectGivesTheEmptyPageOfAnUnknownId() {
+        for (int i = 0; i < 3; i++) {
+            store.insertFile(new FileRecord(file("file-a" + i, FilePurpose.BATCH, i).file(), "a", false));
+            store.insertFile(new FileRecord(file("file-b" + i, FilePurpose.BATCH, i).file(), "b", false));
+            store.insertBatch(new BatchRecord(batch("batch_a" + i, "f").batch(), null, null, "a"));
+            store.insertBatch(new BatchRecord(batch("batch_b" + i, "f").batch(), null, null, "b"));
+        }
+        for (ListOrder order : ListOrder.values()) {
+            assertEquals(List.of(), store.listFiles(null, "a", "file-b1", 10, order), order.name());
+            assertEquals(List.of(), store.listFiles(null, "a", "file-nope", 10, order), order.name());
+        }
+        assertEquals(List.of("file-a2"), store.listFiles(null, "a", "file-a1", 10, ListOrder.ASC).stream()
+                .map(FileRecord::id).toList());
+        assertEquals(List.of(), store.listBatches("a", "batch_b2", 10));
+        assertEquals(List.of(), store.listBatches("a", "batch_nope", 10));
+        assertEquals(List.of("batch_a1", "batch_a0"), store.listBatches("a", "batch_a2", 10).stream()
+                .map(BatchRecord::id).toList());
+        // The unscoped view pages across owners.
+        assertEquals(List.of("file-a1", "file-b0", "file-a0"), store.listFiles(null, null, "file-b1", 10,
+                ListOrder.DESC).stream().map(FileRecord::id).toList());
+    }
+
+    @Test
     void aDeletedFileLeavesListsButStaysFindableAsDeleted() {
         store.insertFile(file("file-a", FilePurpose.BATCH, 1));
         store.insertFile(file("file-b", FilePurpose.BATCH, 2));

@@ -2,28 +2,31 @@ package io.batchllm.cli;
 
 import io.batchllm.engine.model.DeviceExecutor;
 import io.batchllm.engine.model.KvLayout;
-import io.batchllm.engine.model.SequenceStep;
-import io.batchllm.engine.model.StepInput;
-import java.util.ArrayList;
+import io.batchllm.engine.model.SequenceStart;
+import io.batchllm.engine.model.StepHandle;
+import io.batchllm.engine.model.StepPlan;
+import io.batchllm.engine.sampling.SamplingParams;
 import java.util.Arrays;
-import java.util.List;
-import java.util.stream.IntStream;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * The measurement behind {@code batchllm bench}, after llama.cpp's {@code llama-batched-bench}: for a
  * parallel count B, one step prefills B prompts of random tokens together, then {@code genTokens}
  * steps decode the B sequences in lock-step, one token each per step.
  *
- * <p>The decode steps feed the next seeded random token, not the argmax of the logits: the work per
- * step is the same either way (the executor computes every sequence's logits), and random tokens keep
- * the measurement independent of what a random-weight model happens to predict. A warm-up round runs
- * first for every B, with the measured prompt length and up to {@link #WARMUP_GEN_TOKENS} decode steps:
- * a short warm-up left the softmax and attention kernels interpreted for the first timed phase of a
- * small model (15M at B = 1 measured half its real speed).
+ * <p>It drives the executor as the engine does, through its contract: each sequence takes a slot
+ * with greedy sampling, the prefill step samples every sequence's first token on the device, and each
+ * decode step feeds back the token the device sampled in the step before, so only token ids cross the
+ * device boundary. The work per step does not depend on which tokens are fed. Steps are submitted
+ * without waiting for the one before, as the engine does, and the round waits for the last. A warm-up
+ * round runs first for every B, with the measured prompt length and up to {@link #WARMUP_GEN_TOKENS}
+ * decode steps: a short warm-up left the softmax and attention kernels interpreted for the first
+ * timed phase of a small model (15M at B = 1 measured half its real speed).
  *
  * <p>Each sequence gets its own {@link #BLOCK_SIZE}-position KV blocks (no sharing: the prompts are
- * random), and the cache is allocated for B such sequences before each parallel count.
+ * random), all given when it starts, and the cache is allocated for B such sequences before each
+ * parallel count.
  *
  * <p>Not thread safe; it drives the executor from the calling thread.
  */
@@ -46,8 +49,11 @@ final class BatchedBench {
         }
     }
 
+    private static final SamplingParams GREEDY = SamplingParams.builder().temperature(0).build();
+
     private final DeviceExecutor executor;
     private final long seed;
+    private final StepPlan plan = new StepPlan();
 
     BatchedBench(DeviceExecutor executor, long seed) {
         this.executor = executor;
@@ -60,7 +66,7 @@ final class BatchedBench {
      */
     Result measure(int parallel, int promptTokens, int genTokens, int repetitions) {
         int blocksPerSequence = KvLayout.blocksFor(promptTokens + genTokens, BLOCK_SIZE);
-        executor.allocateKvCache(new KvLayout(BLOCK_SIZE, parallel * blocksPerSequence));
+        executor.allocateKvCache(new KvLayout(BLOCK_SIZE, parallel * blocksPerSequence), parallel);
         round(parallel, promptTokens, Math.min(genTokens, WARMUP_GEN_TOKENS));
         double[] prompt = new double[repetitions];
         double[] decode = new double[repetitions];
@@ -77,22 +83,26 @@ final class BatchedBench {
         SplittableRandom rnd = new SplittableRandom(seed);
         int vocab = executor.config().vocabSize();
         int blocksPerSequence = executor.kvLayout().blockCount() / parallel;
-        int[][] blockTables = new int[parallel][];
-        List<SequenceStep> prefill = new ArrayList<>(parallel);
+        plan.clear();
         for (int b = 0; b < parallel; b++) {
-            blockTables[b] = IntStream.range(b * blocksPerSequence, (b + 1) * blocksPerSequence).toArray();
-            prefill.add(SequenceStep.prefill(blockTables[b], rnd.ints(promptTokens, 0, vocab).toArray()));
+            int[] blocks = IntStream.range(b * blocksPerSequence, (b + 1) * blocksPerSequence).toArray();
+            int[] prompt = rnd.ints(promptTokens, 0, vocab).toArray();
+            plan.release(b);
+            plan.start(new SequenceStart(b, GREEDY, seed, 0, blocks, 0, prompt, new int[0], new int[0]));
+            plan.chunk(b, 0, prompt, 0, promptTokens, true);
         }
         long start = System.nanoTime();
-        executor.step(new StepInput(prefill));
+        executor.submit(plan).await();
         long prefilled = System.nanoTime();
-        SequenceStep[] decode = new SequenceStep[parallel];
+        StepHandle last = null;
         for (int g = 0; g < genTokens; g++) {
+            plan.clear();
             for (int b = 0; b < parallel; b++) {
-                decode[b] = SequenceStep.decode(blockTables[b], promptTokens + g, rnd.nextInt(vocab));
+                plan.feedback(b, promptTokens + g);
             }
-            executor.step(StepInput.of(decode));
+            last = executor.submit(plan);
         }
+        last.await();
         long decoded = System.nanoTime();
         return new double[] {(prefilled - start) / 1e9, (decoded - prefilled) / 1e9};
     }

@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
         description = {
                 "Measures prompt and decode throughput, like llama-batched-bench: for each parallel count B, one "
                         + "step prefills B prompts of random tokens together, then B sequences are decoded in "
-                        + "lock-step, one token each per step (the next token is random, not sampled).",
+                        + "lock-step, one token each per step (each step feeds back the token the device sampled "
+                        + "greedily in the step before, as the engine does).",
                 "Reports S_PP = B*PP/T_PP (prompt tokens/s) and S_TG = B*TG/T_TG (aggregate decode tokens/s), "
                         + "after a warm-up round; with --repetitions, the median times."},
         exitCodeListHeading = "%nExit codes:%n",
@@ -44,7 +45,7 @@ final class BenchCommand implements Callable<Integer> {
     static final String DEFAULT_PARALLEL = "1,8,32";
     static final int DEFAULT_PROMPT_TOKENS = 128;
     static final int DEFAULT_GEN_TOKENS = 128;
-    /** Seed of the random prompt and decode tokens. */
+    /** Seed of the random prompt tokens. */
     static final long SEED = 42;
 
     /** The backend choices of {@code --backend}; only the CPU executor has a bench driver today. */

@@ -54,9 +54,9 @@ import picocli.CommandLine.Spec;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:stopped by SIGTERM or Ctrl-C after a graceful shutdown",
-                "2:bad usage: unknown option, bad --model, an unreadable --config, the port is taken, --auth keys "
-                        + "without a database that can hold keys, an unknown --auth mode; or the service cannot "
-                        + "start (a model that does not load, a --data-dir another process holds)",
+                "2:bad usage: unknown option, bad --model, an unreadable --config or --jwt-jwks-file, the port is "
+                        + "taken, --auth keys without a database that can hold keys, an unknown --auth mode; or the "
+                        + "service cannot start (a model that does not load, a --data-dir another process holds)",
                 "3:internal error"},
         footerHeading = "%nExamples:%n",
         footer = {
@@ -310,7 +310,13 @@ final class ServeCommand implements Callable<Integer> {
         RequestLimiter limiter = requestsPerMinute == 0 && tokensPerMinute == 0 ? RequestLimiter.unlimited()
                 : new KeyedRequestLimiter(perMinute(requestsPerMinute), perMinute(tokensPerMinute));
         if (auth.equals("jwt")) {
-            return new Security(new JwtAuthenticator(jwtSettings()), limiter);
+            JwtSettings settings = jwtSettings();
+            try {
+                return new Security(new JwtAuthenticator(settings), limiter);
+            } catch (IllegalArgumentException e) {
+                // An unreadable --jwt-jwks-file: the message names the file.
+                throw new UsageException("--auth jwt: " + e.getMessage());
+            }
         }
         if (!auth.equals("keys")) {
             throw new UsageException("unknown --auth mode '" + auth + "'; use keys, jwt or none");

@@ -72,8 +72,15 @@ public final class BatchHttpServer implements AutoCloseable {
         public static final int DEFAULT_MAX_JSON_DEPTH = 32;
         /** A connection that sends or accepts nothing for this long is closed. */
         public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
-        /** A request body arriving slower than this (bytes per second, on average) is cut off. */
+        /** A request body arriving slower than this (bytes per second, on average) is cut off with a 408. */
         public static final long DEFAULT_MIN_REQUEST_DATA_RATE = 1024;
+        /**
+         * Request headers still incomplete after bytes trickled for two periods of this close the
+         * connection; headers that arrive within one period are never cut.
+         */
+        public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+        /** Open connections; past this, new ones wait in the listen backlog. */
+        public static final int DEFAULT_MAX_CONNECTIONS = 1024;
         public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
 
         private final BatchService service;
@@ -89,6 +96,8 @@ public final class BatchHttpServer implements AutoCloseable {
         private int maxJsonDepth = DEFAULT_MAX_JSON_DEPTH;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private long minRequestDataRate = DEFAULT_MIN_REQUEST_DATA_RATE;
+        private Duration headerTimeout = DEFAULT_HEADER_TIMEOUT;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private Duration stopTimeout = DEFAULT_STOP_TIMEOUT;
 
         private Builder(BatchService service) {
@@ -135,9 +144,9 @@ public final class BatchHttpServer implements AutoCloseable {
         }
 
         /**
-         * Where an upload whose {@code file} part comes before its {@code purpose} is held on disk until
-         * the purpose is known (the SDKs send the file first). Default: the system temporary directory.
-         * Such files are deleted when the request ends.
+         * Where the form parser spools an upload's {@code file} part (and any over-long field) until
+         * the whole form has been read and checked. Default: the system temporary directory. Spooled
+         * parts are deleted when the request ends.
          */
         public Builder spoolDirectory(Path dir) {
             this.spoolDirectory = Objects.requireNonNull(dir, "spoolDirectory");
@@ -170,17 +179,31 @@ public final class BatchHttpServer implements AutoCloseable {
 
         /** Idle connection timeout. Default 30 s. */
         public Builder idleTimeout(Duration d) {
-            Objects.requireNonNull(d, "idleTimeout");
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException("idleTimeout must be positive, was " + d);
-            }
-            this.idleTimeout = d;
+            this.idleTimeout = positive("idleTimeout", d);
             return this;
         }
 
-        /** Slowest accepted request body, in bytes per second; 0 turns the check off. Default 1024. */
+        /**
+         * Slowest accepted request body, in bytes per second on average since the handler began
+         * reading it; a slower one is answered 408. 0 turns the check off. Default 1024.
+         */
         public Builder minRequestDataRate(long bytesPerSecond) {
             this.minRequestDataRate = atLeast("minRequestDataRate", bytesPerSecond, 0);
+            return this;
+        }
+
+        /**
+         * How long request headers may trickle in: a connection that keeps receiving bytes for two
+         * periods of this without completing a request's headers is closed. Default 10 s.
+         */
+        public Builder headerTimeout(Duration d) {
+            this.headerTimeout = positive("headerTimeout", d);
+            return this;
+        }
+
+        /** Most open connections; more wait in the listen backlog until one closes. Default 1024. */
+        public Builder maxConnections(int n) {
+            this.maxConnections = (int) atLeast("maxConnections", n, 1);
             return this;
         }
 
@@ -207,8 +230,16 @@ public final class BatchHttpServer implements AutoCloseable {
             ServerAssembly.Settings s = new ServerAssembly.Settings(service, host, port, authenticator, limiter,
                     prometheus, spoolDirectory != null ? spoolDirectory : Path.of(System.getProperty("java.io.tmpdir")),
                     maxJsonBytes, maxUploadBytes, maxHeaderBytes, maxJsonDepth, idleTimeout, minRequestDataRate,
-                    stopTimeout);
+                    headerTimeout, maxConnections, stopTimeout);
             return new BatchHttpServer(ServerAssembly.start(s));
+        }
+
+        private static Duration positive(String name, Duration d) {
+            Objects.requireNonNull(d, name);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, was " + d);
+            }
+            return d;
         }
 
         private static long atLeast(String name, long v, long min) {

@@ -83,4 +83,16 @@ class RunBatchRealEngineTest {
         }
         assertEquals(expected.size(), checked);
     }
+
+    @Test
+    void anUnknownEngineOptionStopsRunBatchAtStartNamingIt() throws Exception {
+        Path output = dir.resolve("never.jsonl");
+        StringWriter err = new StringWriter();
+        int code = run(new StringWriter(), err, "run-batch", "--input", "../samples/requests.jsonl", "--output",
+                output.toString(), "--data-dir", dir.resolve("data").toString(), "--engine-option", "kv_cache_token=4096");
+        assertEquals(ExitCodes.USAGE, code, err.toString());
+        assertTrue(err.toString().contains("unknown backend option 'kv_cache_token' (did you mean kv_cache_tokens?)"),
+                err.toString());
+        assertTrue(Files.notExists(output), "nothing ran");
+    }
 }

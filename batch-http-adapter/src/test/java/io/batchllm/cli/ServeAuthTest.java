@@ -165,6 +165,20 @@ class ServeAuthTest {
         assertTrue(err.toString().contains("--jwt-jwks-file"), err.toString());
     }
 
+    @Test
+    void aMissingJwksFileIsAUsageErrorOfOneLine() {
+        CommandLine cl = BatchLlmCommand.commandLine(CommandLine.defaultFactory());
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        Path missing = dir.resolve("no-such-jwks.json");
+        int code = BatchLlmCommand.withConfigDefaults(cl, new String[0], Map.of()).execute("serve", "--port", "0",
+                "--data-dir", dir.toString(), "--auth", "jwt", "--jwt-issuer", "i", "--jwt-audience", "a",
+                "--jwt-jwks-file", missing.toString());
+        assertEquals(2, code, err.toString());
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+        assertTrue(err.toString().contains(missing.toString()), err.toString());
+    }
+
     private static String token(String tenant, String role, Instant expires, String issuer, String audience)
             throws Exception {
         JWTClaimsSet claims = new JWTClaimsSet.Builder().subject("user-1").issuer(issuer).audience(audience)

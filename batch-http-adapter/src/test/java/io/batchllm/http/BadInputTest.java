@@ -86,6 +86,7 @@ class BadInputTest {
     }
 
     private static final String END = "--" + B + "--\r\n";
+    private static final String ANCHOR = part("name=\"expires_after[anchor]\"", "created_at");
 
     private static Row upload(String name, String body, int status, String param) {
         return new Row(name, "POST", "/v1/files", MP, bytes(body), status, param);
@@ -114,18 +115,30 @@ class BadInputTest {
                 upload("batch file not .jsonl", file("a.csv", LINE) + purpose("batch") + END, 400, "file"),
                 upload("two file parts", file("a.jsonl", LINE) + file("b.jsonl", LINE) + purpose("batch") + END, 400,
                         "file"),
-                upload("expiry not a number", file("a.jsonl", LINE) + purpose("batch")
+                upload("expiry not a number", file("a.jsonl", LINE) + purpose("batch") + ANCHOR
                         + part("name=\"expires_after[seconds]\"", "soon") + END, 400, "expires_after[seconds]"),
-                upload("expiry out of range", file("a.jsonl", LINE) + purpose("batch")
+                upload("expiry out of range", file("a.jsonl", LINE) + purpose("batch") + ANCHOR
                         + part("name=\"expires_after[seconds]\"", "60") + END, 400, "expires_after[seconds]"),
-                upload("expiry after a streamed file", purpose("batch") + file("a.jsonl", LINE)
-                        + part("name=\"expires_after[seconds]\"", "7200") + END, 400, "expires_after[seconds]"),
+                upload("expiry seconds without its anchor", purpose("batch") + file("a.jsonl", LINE)
+                        + part("name=\"expires_after[seconds]\"", "7200") + END, 400, "expires_after[anchor]"),
+                upload("expiry anchor without its seconds", purpose("batch") + file("a.jsonl", LINE)
+                        + part("name=\"expires_after[anchor]\"", "created_at") + END, 400, "expires_after[seconds]"),
+                upload("two purpose parts", purpose("batch") + file("a.jsonl", LINE) + purpose("batch") + END, 400,
+                        "purpose"),
+                upload("an unknown form field", file("a.jsonl", LINE) + purpose("batch")
+                        + part("name=\"purpose_extra\"", "x") + END, 400, "purpose_extra"),
+                upload("too many parts", file("a.jsonl", LINE) + purpose("batch")
+                        + part("name=\"x\"", "1").repeat(40) + END, 400, "file"),
+                upload("part headers too long", part("name=\"file\"; filename=\"a.jsonl\"\r\nX-Pad: "
+                        + "p".repeat(10_000), LINE) + purpose("batch") + END, 400, "file"),
+                upload("filename over 1024 characters", file("a".repeat(1100) + ".jsonl", LINE) + purpose("batch")
+                        + END, 400, "file"),
                 upload("bad anchor", purpose("batch") + part("name=\"expires_after[anchor]\"", "now")
                         + file("a.jsonl", LINE) + END, 400, "expires_after[anchor]"),
                 upload("field too long", part("name=\"purpose\"", "b".repeat(2000)) + END, 400, "purpose"),
                 upload("upload over the body cap, file first", file("a.jsonl", "x".repeat((int) MAX_UPLOAD))
                         + purpose("batch") + END, 413, "file"),
-                upload("upload over the body cap, streamed", purpose("batch") + file("a.jsonl",
+                upload("upload over the body cap, purpose first", purpose("batch") + file("a.jsonl",
                         "x".repeat((int) MAX_UPLOAD)) + END, 413, "file"),
                 batch("batch as form", ok, 400, "Content-Type").withContentType("text/plain", 400, "Content-Type"),
                 batch("invalid JSON", "{\"input_file_id\":", 400, "body"),
@@ -178,18 +191,34 @@ class BadInputTest {
         assertEquals(List.of(), server.service.batches().list().data(), "no batch was created");
     }
 
-    @org.junit.jupiter.api.Test
-    void headersOverTheLimitAre431WithTheEnvelope() throws IOException {
+    /** Requests Jetty refuses itself, before any route runs, with any method. */
+    static Stream<org.junit.jupiter.params.provider.Arguments> malformedRequests() {
+        return Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("DELETE /v1/files/x HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Length: abc\r\n\r\n", 400),
+                org.junit.jupiter.params.provider.Arguments.of("PUT /v1/files HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
+                org.junit.jupiter.params.provider.Arguments.of("OPTIONS /v1/files HTTP/1.1\r\n\r\n", 400),
+                org.junit.jupiter.params.provider.Arguments.of("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 426),
+                org.junit.jupiter.params.provider.Arguments.of("GET /v1/files HTTP/1.1\r\nHost: x\r\nX-Big: "
+                        + "a".repeat(40_000) + "\r\n\r\n", 431));
+    }
+
+    @ParameterizedTest
+    @MethodSource("malformedRequests")
+    void jettysOwnRefusalsCarryTheEnvelopeAndARequestId(String request, int status) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
-            out.write(bytes("GET /v1/files HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(40_000) + "\r\n\r\n"));
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            InputStream in = socket.getInputStream();
-            String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(response.startsWith("HTTP/1.1 431"), response);
-            assertTrue(response.contains("\"error\":{\"message\""), response);
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(response.startsWith("HTTP/1.1 " + status + " "), response);
             assertTrue(response.toLowerCase().contains("x-request-id: req_"), response);
+            assertTrue(response.toLowerCase().contains("content-type: application/json"), response);
+            JsonNode error = JSON.readTree(response.substring(response.indexOf("\r\n\r\n") + 4)).get("error");
+            assertEquals("http_" + status, error.get("code").asText(), response);
+            assertTrue(error.has("param") && error.has("type") && !error.get("message").asText().isBlank(), response);
         }
     }
 

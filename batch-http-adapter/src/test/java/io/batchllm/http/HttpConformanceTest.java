@@ -7,15 +7,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.batchllm.http.auth.AuthenticationException;
+import io.batchllm.http.auth.KeyedRequestLimiter;
 import io.batchllm.http.auth.Principal;
 import io.batchllm.http.auth.Role;
 import io.batchllm.ratelimit.RateLimitDecision;
+import io.batchllm.testing.MutableClock;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -92,6 +104,61 @@ class HttpConformanceTest {
     }
 
     @Test
+    void theCurlExampleOrderPurposeFileThenExpiryIsAccepted() throws Exception {
+        try (TestServer s = new TestServer(dir)) {
+            String b = "curl-order";
+            HttpResponse<String> r = s.send(s.request("/v1/files")
+                    .header("Content-Type", "multipart/form-data; boundary=" + b)
+                    .POST(form(b, field("purpose", "batch"), filePart("in.jsonl", LINE),
+                            field("expires_after[anchor]", "created_at"), field("expires_after[seconds]", "3600"))));
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode f = json(r);
+            assertEquals(f.get("created_at").asLong() + 3600, f.get("expires_at").asLong());
+            assertEquals(200, s.send(s.request("/v1/files/" + f.get("id").asText())).statusCode());
+        }
+    }
+
+    /**
+     * The upload is answered only once its body has ended, and what was answered stays stored: the
+     * server once answered at the closing boundary, then failed on the unread epilogue and deleted
+     * the file it had just reported.
+     */
+    @Test
+    void anUploadIsAnsweredOnlyAfterItsWholeBodyAndStaysStored() throws Exception {
+        try (TestServer s = new TestServer(dir); Socket socket = new Socket("127.0.0.1", s.server.port())) {
+            String b = "epilogue";
+            String form = "--" + b + "\r\n" + filePart("in.jsonl", LINE) + "\r\n--" + b + "\r\n"
+                    + field("purpose", "batch") + "\r\n--" + b + "--";
+            String epilogue = "\r\n";
+            byte[] body = form.getBytes(StandardCharsets.UTF_8);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/files HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    + "Content-Type: multipart/form-data; boundary=" + b
+                    + "\r\nContent-Length: " + (body.length + epilogue.length()) + "\r\n\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            out.write(body);
+            out.flush();
+            InputStream in = socket.getInputStream();
+            socket.setSoTimeout(500);
+            boolean answeredEarly;
+            try {
+                answeredEarly = in.read() >= 0;
+            } catch (SocketTimeoutException expected) {
+                answeredEarly = false;
+            }
+            out.write(epilogue.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            socket.setSoTimeout(30_000);
+            String response = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+            Matcher id = Pattern.compile("\"id\":\"(file-[^\"]+)\"").matcher(response);
+            assertTrue(id.find(), response);
+            assertFalse(answeredEarly, "answered before the body ended: " + response);
+            assertEquals(200, s.send(s.request("/v1/files/" + id.group(1))).statusCode(), "the file answered 200 "
+                    + "is still stored");
+        }
+    }
+
+    @Test
     void pagingWithTheLastIdEndsOnAnEmptyPageNot404() throws Exception {
         try (TestServer s = new TestServer(dir)) {
             String id = json(s.send(upload(s, null, "first", LINE))).get("id").asText();
@@ -133,6 +200,89 @@ class HttpConformanceTest {
             HttpResponse<String> metrics = s.send(s.request("/metrics"));
             assertTrue(metrics.headers().firstValue("content-type").orElseThrow().startsWith("text/plain"));
             assertTrue(metrics.body().contains("batchllm_requests_in_flight"), metrics.body());
+        }
+    }
+
+    @Test
+    void unknownMethodsShareOneMetricLabelInsteadOfAddingSeries() throws Exception {
+        try (TestServer s = new TestServer(dir)) {
+            for (int i = 0; i < 30; i++) {
+                assertEquals(405, s.send(s.request("/v1/files").method("BREW" + i,
+                        HttpRequest.BodyPublishers.noBody())).statusCode());
+            }
+            assertEquals(200, s.send(s.request("/v1/files")).statusCode());
+            Set<String> methods = new TreeSet<>();
+            Matcher m = Pattern.compile("http_server_requests_seconds_count\\{[^}]*method=\"([^\"]*)\"")
+                    .matcher(s.send(s.request("/metrics")).body());
+            while (m.find()) {
+                methods.add(m.group(1));
+            }
+            assertEquals(Set.of("GET", "other"), methods);
+        }
+    }
+
+    @Test
+    void healthReadyAndMetricsAreNeverRateLimited() throws Exception {
+        RequestLimiter refuseEveryone = (p, address, tokens) -> new RequestLimiter.Decision(false,
+                new RateLimitDecision(false, 1, 0, Duration.ofMinutes(1)), null, tokens);
+        try (TestServer s = new TestServer(dir, b -> b.authenticator(io.batchllm.http.auth.Authenticator.none())
+                .requestLimiter(refuseEveryone))) {
+            for (int i = 0; i < 5; i++) {
+                for (String path : List.of("/health", "/ready", "/metrics")) {
+                    assertEquals(200, s.send(s.request(path)).statusCode(), path);
+                }
+            }
+            assertEnvelope(s.send(s.request("/v1/files")), 429, null);
+        }
+    }
+
+    @Test
+    void failedAuthenticationsAreRateLimitedPerClientAddress() throws Exception {
+        KeyedRequestLimiter limiter = KeyedRequestLimiter.perMinute(5, 1_000, new MutableClock(Instant.EPOCH));
+        try (TestServer s = new TestServer(dir, b -> b.authenticator(HttpConformanceTest::principal)
+                .requestLimiter(limiter))) {
+            for (int i = 0; i < 5; i++) {
+                assertEnvelope(s.send(s.request("/v1/files").header("Authorization", "Bearer guess-" + i)), 401, null);
+            }
+            HttpResponse<String> throttled = s.send(s.request("/v1/files").header("Authorization", "Bearer guess-5"));
+            assertEnvelope(throttled, 429, null);
+            assertEquals("rate_limit_exceeded", json(throttled).at("/error/code").asText());
+            assertTrue(Long.parseLong(throttled.headers().firstValue("retry-after").orElseThrow()) >= 1);
+            assertEquals(200, s.send(s.request("/v1/files").header("Authorization", "Bearer acme:MEMBER"))
+                    .statusCode(), "a valid key counts against its own allowance, not the address's");
+        }
+    }
+
+    @Test
+    void aFailingJobStoreIsAGeneric500AndAnHonest503WithoutSqlOrDriverText() throws Exception {
+        try (TestServer s = new TestServer(dir)) {
+            String id = json(s.send(upload(s, null, "first", LINE))).get("id").asText();
+            // Every query on these tables now fails in the driver, with the SQL in its message.
+            renameTables(s, "", "_gone");
+            HttpResponse<String> get = s.send(s.request("/v1/files/" + id));
+            assertEnvelope(get, 500, null);
+            assertEquals("store_error", json(get).at("/error/code").asText());
+            String requestId = get.headers().firstValue("x-request-id").orElseThrow();
+            assertTrue(json(get).at("/error/message").asText().contains(requestId), get.body());
+            HttpResponse<String> ready = s.send(s.request("/ready"));
+            assertEnvelope(ready, 503, null);
+            for (HttpResponse<String> r : List.of(get, ready)) {
+                String body = r.body().toLowerCase();
+                for (String leak : List.of("sql", "select", "database", "h2", "jdbc", "exception")) {
+                    assertFalse(body.contains(leak), "'" + leak + "' in " + r.body());
+                }
+            }
+            renameTables(s, "_gone", "");
+            assertEquals(200, s.send(s.request("/v1/files/" + id)).statusCode(), "the store answers again");
+        }
+    }
+
+    private static void renameTables(TestServer s, String from, String to) throws Exception {
+        try (var c = ((io.batchllm.store.JdbcJobStore) s.service.jobStore()).dataSource().getConnection();
+             var st = c.createStatement()) {
+            for (String table : List.of("files", "batches")) {
+                st.execute("ALTER TABLE " + table + from + " RENAME TO " + table + to);
+            }
         }
     }
 

@@ -1,10 +1,9 @@
 package io.batchllm.engine.chat;
 
-import com.hubspot.jinjava.interpret.RenderResult;
-import com.hubspot.jinjava.interpret.TemplateError;
-import com.hubspot.jinjava.interpret.TemplateError.ErrorType;
 import io.batchllm.engine.chat.ChatTemplateException.Reason;
-import io.batchllm.engine.chat.TemplateFunctions.TemplateRaisedException;
+import io.batchllm.engine.chat.jinja.JinjaException;
+import io.batchllm.engine.chat.jinja.JinjaTemplate;
+import io.batchllm.engine.chat.jinja.Limits;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,51 +12,66 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * A model's chat template (the Jinja source in its GGUF {@code tokenizer.chat_template}), compiled
  * once and rendered for each chat request into the prompt text.
  *
- * <p>Renders as HF transformers does (Jinja2 with {@code trim_blocks} and {@code lstrip_blocks},
- * Python string methods, {@code raise_exception}, {@code strftime_now}, Python-style
- * {@code tojson}) and matches the reference engine (llama.cpp) in two more ways:
+ * <p>Renders exactly as Hugging Face {@code transformers} does (Python's jinja2 in an immutable
+ * sandbox with {@code trim_blocks}, {@code lstrip_blocks}, loop controls, {@code raise_exception},
+ * {@code strftime_now} and a {@code tojson} that does not escape HTML; {@code tools} and
+ * {@code documents} are None unless given), through {@link JinjaTemplate}. Message text is only
+ * ever data: <code>&#123;&#123; 7*7 &#125;&#125;</code> in a message reaches the model as written.
+ * Two behaviours of the reference engine (llama.cpp) are kept:
  * <ol>
  *   <li>a BOS token the template prints at the very start is removed, because tokenization adds
  *       BOS itself;</li>
- *   <li>when a template refuses system messages ({@code raise_exception} with a message that
- *       mentions "system", as Gemma 2's "System role not supported"), the system text is put in
- *       front of the next user message, separated by a newline, and the conversation is rendered
- *       again without system messages.</li>
+ *   <li>when the template refuses system messages (Gemma 2's "System role not supported"), the
+ *       system text is put in front of the next user message, separated by a newline, and the
+ *       conversation is rendered again without system messages. "Refuses" is decided once, at
+ *       compile time: the template renders a lone user message but raises for a system message
+ *       followed by one (and does not raise the same for user/assistant/user), and the retry
+ *       happens only for that same refusal. Other refusals, such as Mistral's "After the optional
+ *       system message, conversation roles must alternate...", reach the caller.</li>
  * </ol>
+ *
+ * <p>Every render is bounded by {@link Limits#DEFAULT} (steps, output size, allocation, nesting),
+ * so no template can loop forever or exhaust memory; a render past a bound fails with
+ * {@link Reason#LIMIT_EXCEEDED}.
  *
  * <p>{@code strftime_now} reads the clock given to {@link #compile(String, Clock)}; by default the
  * system clock in the system time zone, as Python's {@code datetime.now()}.
  *
- * <p>Immutable and thread-safe: each render works on its own copy of the conversation and its own
- * Jinjava interpreter.
+ * <p>Immutable and thread-safe.
  */
 public final class ChatTemplate {
     private static final String MESSAGES = "messages";
     private static final String ADD_GENERATION_PROMPT = "add_generation_prompt";
     private static final String BOS_TOKEN = "bos_token";
     private static final String EOS_TOKEN = "eos_token";
-    private static final Set<String> RESERVED_VARIABLES =
-            Set.of(MESSAGES, ADD_GENERATION_PROMPT, BOS_TOKEN, EOS_TOKEN, TemplateFunctions.CLOCK_VARIABLE);
+    private static final Set<String> RESERVED_VARIABLES = Set.of(MESSAGES, ADD_GENERATION_PROMPT, BOS_TOKEN, EOS_TOKEN);
+    /** Variables Hugging Face always passes, as None when the caller gives none. */
+    private static final List<String> NONE_UNLESS_GIVEN = List.of("tools", "documents");
 
-    /** The conversation {@link #compile} renders in validation mode to find broken expressions. */
-    private static final List<ChatMessage> SAMPLE_CONVERSATION = List.of(
-            new ChatMessage("system", "s"), new ChatMessage("user", "u"),
-            new ChatMessage("assistant", "a"), new ChatMessage("user", "u"));
+    /** Bounds of the compile-time probes; a template needing more for three messages is broken anyway. */
+    private static final Limits PROBE_LIMITS = new Limits(1_000_000, 1L << 20, 8L << 20, Limits.DEFAULT.maxDepth());
+    private static final List<ChatMessage> PROBE_USER = List.of(new ChatMessage("user", "Hello"));
+    private static final List<ChatMessage> PROBE_SYSTEM =
+            List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Hello"));
+    private static final List<ChatMessage> PROBE_TURNS = List.of(new ChatMessage("user", "Hello"),
+            new ChatMessage("assistant", "Hi!"), new ChatMessage("user", "Bye"));
 
     private final String source;
-    private final String jinjaSource;
+    private final JinjaTemplate template;
     private final Clock clock;
+    /** What the template raises for a system message, when it has no system role; else null. */
+    private final String systemRoleRefusal;
 
-    private ChatTemplate(String source, String jinjaSource, Clock clock) {
+    private ChatTemplate(String source, JinjaTemplate template, Clock clock) {
         this.source = source;
-        this.jinjaSource = jinjaSource;
+        this.template = template;
         this.clock = clock;
+        this.systemRoleRefusal = probeSystemRoleRefusal();
     }
 
     /**
@@ -65,8 +79,9 @@ public final class ChatTemplate {
      *
      * @param jinjaSource the Jinja source, as stored in {@code tokenizer.chat_template}
      * @return the compiled template
-     * @throws ChatTemplateException ({@link Reason#SYNTAX}) naming each problem and its line when
-     *     the template does not parse or uses a filter this engine lacks
+     * @throws ChatTemplateException ({@link Reason#SYNTAX}) naming the problem and its line when the
+     *     template does not parse, uses a filter or test that does not exist, or uses what this
+     *     engine refuses (include, import, extends, recursive loops)
      */
     public static ChatTemplate compile(String jinjaSource) {
         return compile(jinjaSource, Clock.systemDefaultZone());
@@ -76,22 +91,19 @@ public final class ChatTemplate {
      * Compiles a template.
      *
      * @param jinjaSource the Jinja source, as stored in {@code tokenizer.chat_template}
-     * @param clock the clock {@code strftime_now} reads
+     * @param clock the clock {@code strftime_now} reads, in its time zone
      * @return the compiled template
-     * @throws ChatTemplateException ({@link Reason#SYNTAX}) naming each problem and its line when
-     *     the template does not parse or uses a filter this engine lacks
+     * @throws ChatTemplateException ({@link Reason#SYNTAX}) as {@link #compile(String)}
      */
     public static ChatTemplate compile(String jinjaSource, Clock clock) {
         Objects.requireNonNull(jinjaSource, "jinjaSource");
         Objects.requireNonNull(clock, "clock");
-        String jinja = Jinja2Whitespace.apply(jinjaSource);
-        Map<String, Object> sample = bindings(SAMPLE_CONVERSATION, true, "", "", Map.of(), clock);
-        List<String> problems = JinjaEnvironment.get().compileProblems(jinja, sample);
-        if (!problems.isEmpty()) {
-            throw new ChatTemplateException(Reason.SYNTAX, "chat template does not compile: "
-                    + String.join("; ", problems) + ". Fix the template (or pass a corrected one) before using it.");
+        try {
+            return new ChatTemplate(jinjaSource, JinjaTemplate.parse(jinjaSource), clock);
+        } catch (JinjaException e) {
+            throw new ChatTemplateException(Reason.SYNTAX, "chat template does not compile: " + e.getMessage()
+                    + ". Fix the template (or pass a corrected one) before using it.", e);
         }
-        return new ChatTemplate(jinjaSource, jinja, clock);
     }
 
     /** @return the Jinja source this template was compiled from */
@@ -116,16 +128,19 @@ public final class ChatTemplate {
      * @param bosToken the model's BOS token text; {@code ""} when it has none
      * @param eosToken the model's EOS token text; {@code ""} when it has none
      * @param extraVariables further template variables, such as {@code date_string} or
-     *     {@code tools}; must not redefine {@code messages}, {@code add_generation_prompt},
-     *     {@code bos_token} or {@code eos_token}
+     *     {@code tools}: strings, booleans, numbers, null, and lists and maps of those; must not
+     *     redefine {@code messages}, {@code add_generation_prompt}, {@code bos_token} or
+     *     {@code eos_token}
      * @return the prompt text, without a leading BOS
      * @throws ChatTemplateException {@link Reason#REJECTED_BY_TEMPLATE} with the template's own
-     *     message when the template refuses the conversation, {@link Reason#RENDER_FAILED} when
-     *     rendering fails otherwise
-     * @throws IllegalArgumentException when {@code extraVariables} redefines a reserved variable
+     *     message when the template refuses the conversation, {@link Reason#LIMIT_EXCEEDED} when
+     *     rendering goes past its bounds, {@link Reason#RENDER_FAILED} when it fails otherwise
+     *     (with jinja2's message, e.g. {@code 'dict object' has no attribute 'x'})
+     * @throws IllegalArgumentException when {@code extraVariables} redefines a reserved variable or
+     *     holds a value of another kind
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt, String bosToken, String eosToken,
-            Map<String, Object> extraVariables) {
+            Map<String, ?> extraVariables) {
         Objects.requireNonNull(messages, "messages");
         Objects.requireNonNull(bosToken, "bosToken (pass \"\" when the model has no BOS token)");
         Objects.requireNonNull(eosToken, "eosToken (pass \"\" when the model has no EOS token)");
@@ -138,72 +153,112 @@ public final class ChatTemplate {
         }
         try {
             return renderOnce(messages, addGenerationPrompt, bosToken, eosToken, extraVariables);
-        } catch (ChatTemplateException refusal) {
-            if (!SystemRoleFallback.appliesTo(refusal, messages)) {
-                throw refusal;
+        } catch (JinjaException refusal) {
+            if (!refusesSystemRole(refusal, messages)) {
+                throw failure(refusal);
             }
             try {
                 return renderOnce(SystemRoleFallback.foldIntoUserTurns(messages), addGenerationPrompt, bosToken,
                         eosToken, extraVariables);
-            } catch (ChatTemplateException retryFailure) {
-                retryFailure.addSuppressed(refusal);
-                throw retryFailure;
+            } catch (JinjaException retryFailure) {
+                ChatTemplateException e = failure(retryFailure);
+                e.addSuppressed(failure(refusal));
+                throw e;
             }
         }
     }
 
+    private boolean refusesSystemRole(JinjaException e, List<ChatMessage> messages) {
+        return systemRoleRefusal != null && e.kind() == JinjaException.Kind.RAISED
+                && e.detail().equals(systemRoleRefusal) && SystemRoleFallback.hasSystemMessage(messages);
+    }
+
+    /**
+     * Whether the template refuses system messages: it renders a lone user message, but raises for
+     * a system message followed by the same user message, and that refusal is not one it also
+     * makes for a conversation of several turns without a system message. That refusal's text, or
+     * null.
+     */
+    private String probeSystemRoleRefusal() {
+        if (probeRefusal(PROBE_USER) != null) {
+            return null;
+        }
+        String refusal = probeRefusal(PROBE_SYSTEM);
+        return refusal != null && !refusal.isEmpty() && !refusal.equals(probeRefusal(PROBE_TURNS)) ? refusal : null;
+    }
+
+    /** What the template raises for a conversation, "" for another failure, null when it renders. */
+    private String probeRefusal(List<ChatMessage> conversation) {
+        try {
+            renderOnce(conversation, true, "", "", Map.of(), PROBE_LIMITS);
+            return null;
+        } catch (JinjaException e) {
+            return e.kind() == JinjaException.Kind.RAISED ? e.detail() : "";
+        }
+    }
+
     private String renderOnce(List<ChatMessage> messages, boolean addGenerationPrompt, String bosToken,
-            String eosToken, Map<String, Object> extraVariables) {
-        Map<String, Object> bindings =
-                bindings(messages, addGenerationPrompt, bosToken, eosToken, extraVariables, clock);
-        RenderResult result = JinjaEnvironment.get().render(jinjaSource, bindings);
-        throwIfFailed(result.getErrors());
-        String text = result.getOutput();
+            String eosToken, Map<String, ?> extraVariables) {
+        return renderOnce(messages, addGenerationPrompt, bosToken, eosToken, extraVariables, Limits.DEFAULT);
+    }
+
+    private String renderOnce(List<ChatMessage> messages, boolean addGenerationPrompt, String bosToken,
+            String eosToken, Map<String, ?> extraVariables, Limits limits) {
+        Map<String, Object> variables = new HashMap<>();
+        for (String name : NONE_UNLESS_GIVEN) {
+            variables.put(name, null);
+        }
+        variables.putAll(extraVariables);
+        variables.put(MESSAGES, dicts(messages));
+        variables.put(ADD_GENERATION_PROMPT, addGenerationPrompt);
+        variables.put(BOS_TOKEN, bosToken);
+        variables.put(EOS_TOKEN, eosToken);
+        String text = template.render(variables, clock, limits);
         // The tokenizer adds BOS itself; a second one from the template would be tokenized as text.
         return !bosToken.isEmpty() && text.startsWith(bosToken) ? text.substring(bosToken.length()) : text;
     }
 
-    private static Map<String, Object> bindings(List<ChatMessage> messages, boolean addGenerationPrompt,
-            String bosToken, String eosToken, Map<String, Object> extraVariables, Clock clock) {
-        // Templates read messages as Python dicts (message['role'], message.content, 'x' in message);
-        // fresh mutable maps keep renders independent of each other.
+    /** Messages as the dicts templates read ({@code message['role']}, {@code 'tool_calls' in message}). */
+    private static List<Map<String, Object>> dicts(List<ChatMessage> messages) {
         List<Map<String, Object>> dicts = new ArrayList<>(messages.size());
         for (ChatMessage message : messages) {
             Map<String, Object> dict = new LinkedHashMap<>();
             dict.put("role", message.role());
             dict.put("content", message.content());
+            if (message.name() != null) {
+                dict.put("name", message.name());
+            }
+            if (message.toolCallId() != null) {
+                dict.put("tool_call_id", message.toolCallId());
+            }
+            if (!message.toolCalls().isEmpty()) {
+                List<Map<String, Object>> calls = new ArrayList<>();
+                for (ChatMessage.ToolCall call : message.toolCalls()) {
+                    Map<String, Object> function = new LinkedHashMap<>();
+                    function.put("name", call.name());
+                    function.put("arguments", call.arguments());
+                    Map<String, Object> dictCall = new LinkedHashMap<>();
+                    dictCall.put("id", call.id());
+                    dictCall.put("type", "function");
+                    dictCall.put("function", function);
+                    calls.add(dictCall);
+                }
+                dict.put("tool_calls", calls);
+            }
             dicts.add(dict);
         }
-        Map<String, Object> bindings = new HashMap<>(extraVariables);
-        bindings.put(MESSAGES, dicts);
-        bindings.put(ADD_GENERATION_PROMPT, addGenerationPrompt);
-        bindings.put(BOS_TOKEN, bosToken);
-        bindings.put(EOS_TOKEN, eosToken);
-        bindings.put(TemplateFunctions.CLOCK_VARIABLE, clock);
-        return bindings;
+        return dicts;
     }
 
-    /**
-     * Jinjava keeps rendering after an error and lists it instead of throwing; any fatal error
-     * makes the output unusable. A {@code raise_exception} call wins over other errors because its
-     * message is the template author's explanation.
-     */
-    private static void throwIfFailed(List<TemplateError> errors) {
-        for (TemplateError error : errors) {
-            TemplateRaisedException raised = TemplateFunctions.findRaised(error.getException());
-            if (raised != null) {
-                throw new ChatTemplateException(Reason.REJECTED_BY_TEMPLATE,
-                        "chat template rejected the conversation: " + raised.getMessage(), raised);
-            }
-        }
-        String fatal = errors.stream()
-                .filter(e -> e.getSeverity() == ErrorType.FATAL)
-                .map(JinjaEnvironment::describe)
-                .collect(Collectors.joining("; "));
-        if (!fatal.isEmpty()) {
-            throw new ChatTemplateException(Reason.RENDER_FAILED, "chat template failed to render: " + fatal
-                    + ". The template uses something this engine does not support, or the conversation lacks"
-                    + " a field it needs.");
-        }
+    private static ChatTemplateException failure(JinjaException e) {
+        return switch (e.kind()) {
+            case RAISED -> new ChatTemplateException(Reason.REJECTED_BY_TEMPLATE,
+                    "chat template rejected the conversation: " + e.detail(), e);
+            case LIMIT -> new ChatTemplateException(Reason.LIMIT_EXCEEDED, "chat template rendering stopped: "
+                    + e.getMessage() + ". The model's chat template is faulty or hostile; fix or replace it.", e);
+            default -> new ChatTemplateException(Reason.RENDER_FAILED, "chat template failed to render: "
+                    + e.pythonType() + ": " + e.getMessage()
+                    + ". The conversation lacks something the template needs, or the template is faulty.", e);
+        };
     }
 }

@@ -7,7 +7,8 @@ import java.util.Objects;
  *
  * <p>Unchecked, like every BatchLLM error. {@link #reason()} tells callers (the HTTP adapter, the
  * engine) whose fault it is: {@link Reason#REJECTED_BY_TEMPLATE} and {@link Reason#NO_TEMPLATE} are
- * caused by the request (the conversation or the endpoint chosen), the others by the model's template.
+ * caused by the request (the conversation or the endpoint chosen), the others by the model's template
+ * (or, for {@link Reason#RENDER_FAILED}, a conversation missing what the template reads).
  */
 public final class ChatTemplateException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -22,8 +23,16 @@ public final class ChatTemplateException extends RuntimeException {
          * template's own.
          */
         REJECTED_BY_TEMPLATE,
-        /** Rendering failed for another reason (an unknown filter, a bad method call, ...). */
+        /**
+         * Rendering failed for another reason, with jinja2's message: an undefined value used, a
+         * type error ({@code can only concatenate str (not "NoneType") to str}), ...
+         */
         RENDER_FAILED,
+        /**
+         * Rendering went past its bounds (steps, output size, allocation, nesting): the template
+         * loops or grows without end. Only that request fails.
+         */
+        LIMIT_EXCEEDED,
         /** The model carries no chat template at all. */
         NO_TEMPLATE
     }

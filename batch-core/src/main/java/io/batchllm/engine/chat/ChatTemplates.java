@@ -1,6 +1,7 @@
 package io.batchllm.engine.chat;
 
 import io.batchllm.engine.chat.ChatTemplateException.Reason;
+import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -16,16 +17,28 @@ public final class ChatTemplates {
     }
 
     /**
+     * Compiles the chat template a model carries, with {@code strftime_now} reading the system
+     * clock in the system time zone.
+     *
+     * @see #fromMetadata(Map, Clock)
+     */
+    public static Optional<ChatTemplate> fromMetadata(Map<String, Object> metadata) {
+        return fromMetadata(metadata, Clock.systemDefaultZone());
+    }
+
+    /**
      * Compiles the chat template a model carries.
      *
      * @param metadata the model's GGUF key/value metadata
+     * @param clock the clock the template's {@code strftime_now} reads, in its time zone
      * @return the compiled template; empty when {@value #METADATA_KEY} is missing or blank (refuse
      *     chat requests to such a model with {@link #noChatTemplate(String)})
      * @throws ChatTemplateException {@link Reason#SYNTAX} when the key is not a string or the
      *     template does not compile
      */
-    public static Optional<ChatTemplate> fromMetadata(Map<String, Object> metadata) {
+    public static Optional<ChatTemplate> fromMetadata(Map<String, Object> metadata, Clock clock) {
         Objects.requireNonNull(metadata, "metadata");
+        Objects.requireNonNull(clock, "clock");
         Object value = metadata.get(METADATA_KEY);
         if (value == null) {
             return Optional.empty();
@@ -35,7 +48,7 @@ public final class ChatTemplates {
                     + "' must be a string (the Jinja source), but is a " + value.getClass().getSimpleName()
                     + "; the GGUF file is malformed, re-export it");
         }
-        return source.isBlank() ? Optional.empty() : Optional.of(ChatTemplate.compile(source));
+        return source.isBlank() ? Optional.empty() : Optional.of(ChatTemplate.compile(source, clock));
     }
 
     /**

@@ -2,32 +2,25 @@ package io.batchllm.engine.chat;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * What the reference engine (llama.cpp) does for templates without a system role (Gemma 2 raises
  * "System role not supported"): instead of refusing the conversation, it puts the system text in
  * front of the next user message, separated by a newline, and renders without system messages.
+ * {@link ChatTemplate} decides when a template refuses a system role; this class does the folding.
  *
- * <p>Detection is by the template's behaviour, not its name: the template called
- * {@code raise_exception} with a message that mentions "system", and the conversation has a system
- * message. Several system messages before one user turn are joined with newlines; system text with
- * no user message after it (or followed by an assistant turn) becomes a user message of its own.
+ * <p>Several system messages before one user turn are joined with newlines; system text with no
+ * user message after it (or followed by an assistant turn) becomes a user message of its own.
  */
 final class SystemRoleFallback {
     private static final String SYSTEM = "system";
     private static final String USER = "user";
-    private static final Pattern MENTIONS_SYSTEM = Pattern.compile("\\bsystem\\b");
 
     private SystemRoleFallback() {
     }
 
-    /** @return whether a template refusal may be fixed by folding system messages into user turns */
-    static boolean appliesTo(ChatTemplateException refusal, List<ChatMessage> messages) {
-        return refusal.reason() == ChatTemplateException.Reason.REJECTED_BY_TEMPLATE
-                && MENTIONS_SYSTEM.matcher(refusal.getMessage().toLowerCase(Locale.ROOT)).find()
-                && messages.stream().anyMatch(m -> m.role().equals(SYSTEM));
+    static boolean hasSystemMessage(List<ChatMessage> messages) {
+        return messages.stream().anyMatch(m -> m.role().equals(SYSTEM));
     }
 
     /** @return the conversation without system messages, their text moved into user turns */
@@ -40,7 +33,8 @@ final class SystemRoleFallback {
             } else if (message.role().equals(USER)) {
                 if (!pending.isEmpty()) {
                     append(pending, message.content());
-                    message = new ChatMessage(USER, pending.toString());
+                    message = new ChatMessage(USER, pending.toString(), message.name(), message.toolCallId(),
+                            message.toolCalls());
                     pending.setLength(0);
                 }
                 folded.add(message);
@@ -53,7 +47,8 @@ final class SystemRoleFallback {
         return folded;
     }
 
-    private static void append(StringBuilder pending, String content) {
+    private static void append(StringBuilder pending, String text) {
+        String content = text == null ? "" : text;
         if (!pending.isEmpty() && !content.isEmpty()) {
             pending.append('\n');
         }

@@ -2,12 +2,8 @@ package io.batchllm.engine.cpu;
 
 import io.batchllm.engine.model.ModelConfig;
 import io.batchllm.engine.model.RopeType;
-import io.batchllm.engine.model.SequenceStep;
-import io.batchllm.engine.model.StepInput;
-import io.batchllm.engine.model.StepOutput;
 import io.batchllm.engine.tensor.Matrix;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The Llama forward pass for one ragged step, in F32.
@@ -18,7 +14,8 @@ import java.util.List;
  * sequence's cache up to its own position.
  *
  * <p>Scratch arrays are owned here and grown when a larger step arrives; nothing is allocated per
- * token. Not thread safe (the executor runs one step at a time).
+ * token, and the logits stay in one buffer ({@link #logits()}) for the executor to sample from. Not
+ * thread safe (the executor runs one step at a time).
  */
 final class LlamaForward {
     private final CpuModel model;
@@ -34,8 +31,8 @@ final class LlamaForward {
     // Per-token bookkeeping for the current step.
     private int[] tokenIds = new int[0];
     private int[] tokenPositions = new int[0];
-    /** The sequence each token belongs to, for its block table. */
-    private SequenceStep[] tokenSteps = new SequenceStep[0];
+    /** The block table of the sequence each token belongs to. */
+    private int[][] tokenTables = new int[0][];
     private CpuKvStore kv;
     private int blockSize;
     private float[] ropeCos = new float[0];
@@ -51,7 +48,7 @@ final class LlamaForward {
     private float[] att = new float[0];    // attention output [T, qDim]
     private float[] hb = new float[0];     // FFN gate, then SwiGLU output [T, ffn]
     private float[] hb2 = new float[0];    // FFN up [T, ffn]
-    private float[] logits = new float[0]; // [sequences wanting logits, vocab]
+    private float[] logits = new float[0]; // [sequences wanting logits, vocab], in batch order
     private float[][] scores;              // attention weights, one row per parallel chunk
     private int longestVisible;            // most positions any token of the step attends to
 
@@ -68,38 +65,47 @@ final class LlamaForward {
         this.scores = new float[parallel.threads()][0];
     }
 
-    /** Runs the step; the input has been validated against {@code kv}'s layout. */
-    StepOutput forward(StepInput input, CpuKvStore kv) {
+    /**
+     * Runs the step; the batch has been validated against {@code kv}'s layout.
+     *
+     * @return how many rows of logits {@link #logits()} holds: one per sequence that wants them, in
+     *     batch order
+     */
+    int forward(ForwardBatch batch, CpuKvStore kv) {
         this.kv = kv;
         this.blockSize = kv.layout().blockSize();
-        List<SequenceStep> seqs = input.sequences();
-        int tokens = input.tokenCount();
-        prepare(seqs, tokens);
+        int tokens = batch.tokenCount();
+        prepare(batch, tokens);
         embed(tokens);
         for (int l = 0; l < c.blockCount(); l++) {
             CpuModel.Layer layer = model.layers().get(l);
             attentionBlock(l, layer, tokens);
             ffnBlock(layer, tokens);
         }
-        StepOutput out = logits(seqs);
+        int rows = logits(batch);
         // Drop the step's references so a replaced cache can be collected.
-        Arrays.fill(tokenSteps, 0, tokens, null);
+        Arrays.fill(tokenTables, 0, tokens, null);
         this.kv = null;
-        return out;
+        return rows;
+    }
+
+    /** The logits of the last {@link #forward}: row {@code r} at {@code [r × vocab, (r+1) × vocab)}. */
+    float[] logits() {
+        return logits;
     }
 
     /** Lays the step's tokens out back to back and precomputes each token's RoPE rotation. */
-    private void prepare(List<SequenceStep> seqs, int tokens) {
+    private void prepare(ForwardBatch batch, int tokens) {
         ensureScratch(tokens);
         int t = 0;
         int longest = 0;
-        for (SequenceStep s : seqs) {
-            for (int i = 0; i < s.tokenCount(); i++, t++) {
-                tokenIds[t] = s.token(i);
-                tokenPositions[t] = s.position() + i;
-                tokenSteps[t] = s;
+        for (int s = 0; s < batch.size(); s++) {
+            for (int i = 0; i < batch.count(s); i++, t++) {
+                tokenIds[t] = batch.token(s, i);
+                tokenPositions[t] = batch.position(s) + i;
+                tokenTables[t] = batch.table(s);
             }
-            longest = Math.max(longest, s.position() + s.tokenCount());
+            longest = Math.max(longest, batch.position(s) + batch.count(s));
         }
         longestVisible = longest;
         for (int chunk = 0; chunk < scores.length; chunk++) {
@@ -220,7 +226,7 @@ final class LlamaForward {
         int kvHeads = c.headCountKv();
         for (int t = 0; t < tokens; t++) {
             int p = tokenPositions[t];
-            int block = tokenSteps[t].block(p / blockSize);
+            int block = tokenTables[t][p / blockSize];
             int offset = p % blockSize;
             System.arraycopy(v, t * kvDim, values, (block * blockSize + offset) * kvDim, kvDim);
             int src = t * kvDim;
@@ -261,11 +267,11 @@ final class LlamaForward {
                 int t = item / heads;
                 int h = item % heads;
                 int visible = tokenPositions[t] + 1;
-                SequenceStep seq = tokenSteps[t];
+                int[] table = tokenTables[t];
                 int qOff = t * qDim + h * headDim;
                 int kvHead = h / group;
                 for (int p = 0; p < visible; p += blockSize) {
-                    int block = seq.block(p / blockSize);
+                    int block = table[p / blockSize];
                     int n = Math.min(visible - p, blockSize);
                     int rows = CpuKvStore.keyRow(block, blockSize, kvDim, kvHead, headDim);
                     VectorMath.transposedScores(q, qOff, keys, rows, blockSize, n, headDim, attentionScale, s, p);
@@ -273,7 +279,7 @@ final class LlamaForward {
                 VectorMath.softmax(s, visible);
                 Arrays.fill(att, qOff, qOff + headDim, 0f);
                 for (int p = 0; p < visible; p += blockSize) {
-                    int block = seq.block(p / blockSize);
+                    int block = table[p / blockSize];
                     int n = Math.min(visible - p, blockSize);
                     VectorMath.weightedSum(s, p, values, block * blockSize * kvDim + kvHead * headDim, kvDim, n,
                             att, qOff, headDim);
@@ -283,33 +289,25 @@ final class LlamaForward {
     }
 
     /** Final norm and LM head, only for the last token of each sequence that wants logits. */
-    private StepOutput logits(List<SequenceStep> seqs) {
+    private int logits(ForwardBatch batch) {
         int rows = 0;
         int last = -1;
-        for (SequenceStep s : seqs) {
-            last += s.tokenCount();
-            if (s.wantLogits()) {
+        for (int s = 0; s < batch.size(); s++) {
+            last += batch.count(s);
+            if (batch.wantsLogits(s)) {
                 VectorMath.rmsnorm(xb, rows * dim, x, last * dim, model.outputNorm(), c.rmsNormEps());
                 rows++;
             }
         }
-        float[][] out = new float[seqs.size()][];
         if (rows == 0) {
-            return new StepOutput(out);
+            return 0;
         }
         int vocab = c.vocabSize();
         if (logits.length < rows * vocab) {
             logits = new float[rows * vocab];
         }
         matmul(model.output(), xb, rows, logits);
-        int row = 0;
-        for (int i = 0; i < seqs.size(); i++) {
-            if (seqs.get(i).wantLogits()) {
-                out[i] = Arrays.copyOfRange(logits, row * vocab, (row + 1) * vocab);
-                row++;
-            }
-        }
-        return new StepOutput(out);
+        return rows;
     }
 
     /** Grows the per-token arrays to hold {@code tokens} rows; a smaller step reuses them. */
@@ -321,7 +319,7 @@ final class LlamaForward {
         int ffn = c.feedForwardLength();
         tokenIds = new int[n];
         tokenPositions = new int[n];
-        tokenSteps = new SequenceStep[n];
+        tokenTables = new int[n][];
         ropeCos = new float[n * ropePairs];
         ropeSin = new float[n * ropePairs];
         x = new float[n * dim];

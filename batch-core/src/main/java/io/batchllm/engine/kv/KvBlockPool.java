@@ -12,11 +12,12 @@ import java.util.Map;
  * Hands out the blocks of a paged KV cache ({@link KvLayout}) to sequences, and shares prompt prefixes
  * between them.
  *
- * <h2>Reservation</h2>
- * {@link #allocate} reserves every block a sequence can ever need (its prompt plus the most tokens it
- * may generate) before it runs, or reserves nothing and returns null: the caller keeps the sequence
- * waiting until running sequences {@link #release} theirs. So the cache is never over-committed, no
- * running sequence can run out of blocks, and none is ever cut short.
+ * <h2>Blocks on demand</h2>
+ * {@link #allocate} takes the blocks of the positions a sequence computes when it starts (its prompt,
+ * or for a resumed sequence its prompt and what it had generated), or takes nothing and returns null:
+ * the caller keeps the sequence waiting. {@link #grow} adds blocks as the sequence generates, or
+ * reports that none are left, and the caller then preempts a sequence to free some. So a sequence
+ * holds only what it has used, whatever its {@code max_tokens}.
  *
  * <h2>Prefix sharing</h2>
  * A block whose positions are all prompt tokens is registered under a <em>chain hash</em> of its
@@ -94,19 +95,27 @@ public final class KvBlockPool {
         return layout.blocksFor(tokens) <= layout.blockCount();
     }
 
+    /** {@link #allocate(int[], int, int)} leaving no blocks spare. */
+    public KvSequence allocate(int[] prompt, int tokens) {
+        return allocate(prompt, tokens, 0);
+    }
+
     /**
-     * Reserves the blocks for a sequence of up to {@code tokens} positions whose prompt is
-     * {@code prompt}, taking shared prefix blocks where they match.
+     * Takes the blocks for the first {@code tokens} positions of a sequence whose prompt is
+     * {@code prompt}, taking shared prefix blocks where they match: the prompt's full blocks before
+     * the one holding its last token, which always runs.
      *
      * @param prompt the prompt's tokens (not modified or kept)
-     * @param tokens the most positions the sequence can fill: its prompt plus its generated tokens but the
-     *     last; at least {@code prompt.length}
-     * @return the reservation, or null if the sequence must wait: too few blocks are free now, or its
+     * @param tokens the positions to hold now: the prompt, or the prompt and the tokens a resumed
+     *     sequence generated before; at least {@code prompt.length}
+     * @param spare blocks that must stay available after this allocation (headroom for the running
+     *     sequences' growth), or it waits
+     * @return the blocks, or null if the sequence must wait: too few blocks are free now, or its
      *     prompt's prefix is being computed by a running sequence
      * @throws IllegalArgumentException if {@code tokens} can never fit (see {@link #fits}) or is shorter
      *     than the prompt
      */
-    public KvSequence allocate(int[] prompt, int tokens) {
+    public KvSequence allocate(int[] prompt, int tokens, int spare) {
         if (tokens < prompt.length || prompt.length == 0) {
             throw new IllegalArgumentException("a sequence of " + tokens + " positions cannot hold its prompt of "
                     + prompt.length + " tokens");
@@ -136,7 +145,7 @@ public final class KvBlockPool {
                 hitsEvictable++;
             }
         }
-        if (needed - hits > free.size() + evictable.size() - hitsEvictable) {
+        if (needed - hits + spare > free.size() + evictable.size() - hitsEvictable) {
             return null;
         }
         for (int i = 0; i < hits; i++) {
@@ -158,10 +167,47 @@ public final class KvBlockPool {
     }
 
     /**
+     * Adds blocks to {@code seq} until they hold {@code tokens} positions, taking never-used blocks
+     * first, then the least recently used unreferenced prefix blocks.
+     *
+     * @return false, taking nothing, if not enough blocks are available: the caller frees some (by
+     *     preempting a sequence) or lets {@code seq} wait
+     * @throws IllegalArgumentException if {@code seq} was released, or {@code tokens} can never fit
+     */
+    public boolean grow(KvSequence seq, int tokens) {
+        if (seq.released) {
+            throw new IllegalArgumentException("a released sequence cannot grow");
+        }
+        int needed = layout.blocksFor(tokens);
+        if (needed > layout.blockCount()) {
+            throw new IllegalArgumentException("a sequence of " + tokens + " positions needs " + needed
+                    + " KV blocks but the cache has only " + layout.blockCount());
+        }
+        int more = needed - seq.blockCount();
+        if (more <= 0) {
+            return true;
+        }
+        if (more > free.size() + evictable.size()) {
+            return false;
+        }
+        for (int i = 0; i < more; i++) {
+            int b = takeUnusedBlock();
+            refCount[b] = 1;
+            blocksFilled++;
+            seq.append(b);
+        }
+        return true;
+    }
+
+    /**
      * Records that positions {@code [0, tokens)} of {@code seq} are now in the cache (a step
-     * completed): its full prompt blocks among them become shareable.
+     * completed): its full prompt blocks among them become shareable. Does nothing for a released
+     * sequence (a step that completed after its sequence was preempted).
      */
     public void computed(KvSequence seq, int tokens) {
+        if (seq.released) {
+            return;
+        }
         int full = Math.min(seq.shareableEnd, tokens / blockSize);
         for (; seq.computeCursor < full; seq.computeCursor++) {
             computed[seq.block(seq.computeCursor)] = true;

@@ -1,15 +1,18 @@
 package io.batchllm.engine.kv;
 
+import java.util.Arrays;
+
 /**
- * One sequence's reservation in a {@link KvBlockPool}: its block table, reserved in full when the
- * sequence was admitted (prompt plus the most tokens it may generate), and how many leading prompt
- * tokens it found already computed in shared prefix blocks.
+ * One sequence's blocks in a {@link KvBlockPool}: its block table, which starts with the blocks of the
+ * positions it computes at once (its prompt) and grows as it generates ({@link KvBlockPool#grow}),
+ * and how many leading prompt tokens it found already computed in shared prefix blocks.
  *
  * <p>Created by {@link KvBlockPool#allocate}, ended by {@link KvBlockPool#release}. Used by the
  * scheduler thread only, like its pool.
  */
 public final class KvSequence {
-    private final int[] blockTable;
+    private int[] blockTable;
+    private int blockCount;
     private final int cachedTokens;
     /** Blocks from here on may still need marking as computed (see {@link KvBlockPool#computed}). */
     int computeCursor;
@@ -19,29 +22,41 @@ public final class KvSequence {
 
     KvSequence(int[] blockTable, int cachedBlocks, int blockSize, int shareableEnd) {
         this.blockTable = blockTable;
+        this.blockCount = blockTable.length;
         this.cachedTokens = cachedBlocks * blockSize;
         this.computeCursor = cachedBlocks;
         this.shareableEnd = shareableEnd;
     }
 
-    /** The blocks reserved for this sequence, in position order (a copy). */
+    /** The blocks of this sequence, in position order (a copy). */
     public int[] blockTable() {
-        return blockTable.clone();
+        return Arrays.copyOf(blockTable, blockCount);
     }
 
-    /** Blocks reserved. */
+    /** Blocks held. */
     public int blockCount() {
-        return blockTable.length;
+        return blockCount;
     }
 
-    int block(int i) {
+    /** Block table entry {@code i}, without copying the table. */
+    public int block(int i) {
+        if (i >= blockCount) {
+            throw new IndexOutOfBoundsException("block " + i + " of a table of " + blockCount);
+        }
         return blockTable[i];
+    }
+
+    void append(int block) {
+        if (blockCount == blockTable.length) {
+            blockTable = Arrays.copyOf(blockTable, Math.max(4, 2 * blockCount));
+        }
+        blockTable[blockCount++] = block;
     }
 
     /**
      * Leading prompt tokens whose K and V were found in shared blocks: the sequence's first step starts
-     * at this position. Always a multiple of the block size, and less than the prompt's length (the
-     * last prompt token is always computed, for its logits).
+     * at this position. Always a multiple of the block size, and less than the positions it computes
+     * (the last one always runs, for its logits).
      */
     public int cachedTokens() {
         return cachedTokens;

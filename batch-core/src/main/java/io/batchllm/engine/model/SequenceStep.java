@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * One sequence's share of a {@link StepInput}: the new tokens to run (one for a decode step, many for a
+ * One sequence's share of a {@link StepInput} (the reference logits path): the new tokens to run (one for a decode step, many for a
  * prefill or a prefill chunk), the position of the first of them, and the sequence's block table.
  *
  * @param blockTable the blocks holding the sequence's positions, in order: position {@code p} is in

@@ -1,8 +1,9 @@
 package io.batchllm.engine.model;
 
 /**
- * What a step produced: for each sequence of the {@link StepInput} (same index) that asked for them,
- * the logits of its last token, one float per vocabulary entry.
+ * What a step of the reference logits path produced (see {@link StepInput}): for each sequence of the
+ * {@link StepInput} (same index) that asked for them, the logits of its last token, one float per
+ * vocabulary entry.
  *
  * <p>The arrays belong to the caller (the executor keeps no reference), so samplers may modify them in
  * place.

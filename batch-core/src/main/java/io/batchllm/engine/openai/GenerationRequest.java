@@ -29,12 +29,19 @@ public record GenerationRequest(Endpoint endpoint, String model, Prompt prompt, 
      * since it does not know the model.
      *
      * @param vocabSize the model's vocabulary size
-     * @throws RequestException naming {@code logit_bias} or {@code prompt} for an id >= vocabSize
+     * @throws RequestException naming {@code logit_bias}, {@code stop_token_ids} or {@code prompt} for an
+     *     id >= vocabSize
      */
     public void checkVocabulary(int vocabSize) {
         for (int token : sampling.logitBias().keySet()) {
             if (token >= vocabSize) {
                 throw new RequestException("logit_bias", "invalid_value", "logit_bias names token " + token
+                        + " but the model's token ids are 0 to " + (vocabSize - 1));
+            }
+        }
+        for (int token : sampling.stopTokenIds()) {
+            if (token >= vocabSize) {
+                throw new RequestException("stop_token_ids", "invalid_value", "stop_token_ids names token " + token
                         + " but the model's token ids are 0 to " + (vocabSize - 1));
             }
         }

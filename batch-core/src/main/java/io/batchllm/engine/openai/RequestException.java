@@ -49,7 +49,8 @@ public class RequestException extends RuntimeException {
             Integer maxTokens) {
         String requested = maxTokens == null ? "" : " (" + promptTokens + " in the " + param + ", "
                 + maxTokens + " in the completion)";
-        int total = promptTokens + (maxTokens == null ? 0 : maxTokens);
+        // a long: max_tokens may be as large as Integer.MAX_VALUE
+        long total = (long) promptTokens + (maxTokens == null ? 0 : maxTokens);
         return new RequestException(param, "context_length_exceeded",
                 "This model's maximum context length is " + contextLength + " tokens. However, you requested "
                         + total + " tokens" + requested + ". Please reduce the length of the " + param

@@ -19,11 +19,15 @@ import java.util.regex.Pattern;
  * request into a {@link GenerationRequest}. Stateless and thread-safe.
  *
  * <p>Every problem is a {@link RequestException} naming the field ({@code param}), an OpenAI-style
- * code and a message with the allowed values. Fields the engine cannot honour ({@code tools},
- * {@code audio}, {@code stream: true}, non-text content parts, ...) are rejected rather than
- * silently ignored, because ignoring them would return something other than what was asked for.
- * Fields that change nothing in the output ({@code user}, {@code metadata}, {@code store}) and
- * unknown fields are ignored.
+ * code and a message with the allowed values. A field the endpoint does not know is refused, as
+ * OpenAI refuses it, with the closest known name ({@link RequestFields}). Fields the engine cannot
+ * honour ({@code tools}, {@code audio}, {@code stream: true}, non-text content parts, ...) are
+ * rejected rather than silently ignored, because ignoring them would return something other than what
+ * was asked for. Fields that change nothing in the output ({@code user}, {@code metadata},
+ * {@code store}, the prompt-cache and identity hints, {@code service_tier}) are accepted and have no
+ * effect. vLLM's sampling extensions {@code top_k}, {@code min_p}, {@code repetition_penalty},
+ * {@code min_tokens}, {@code ignore_eos}, {@code stop_token_ids} and {@code skip_special_tokens} are
+ * honoured on both endpoints.
  *
  * <p>Defaults: chat {@code max_tokens} null (generate until the context is full or the model ends),
  * completions {@value SamplingParams#DEFAULT_COMPLETIONS_MAX_TOKENS}; see {@link SamplingParams} for
@@ -32,13 +36,16 @@ import java.util.regex.Pattern;
 public final class RequestParser {
     /** Highest {@code logprobs} on {@code /v1/completions}. */
     public static final int MAX_COMPLETIONS_LOGPROBS = 5;
+    /** Most {@code stop_token_ids} per request. */
+    public static final int MAX_STOP_TOKEN_IDS = 256;
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final Pattern TOKEN_ID = Pattern.compile("0|[1-9][0-9]{0,9}");
     private static final Set<String> ROLES = Set.of("developer", "system", "user", "assistant", "tool");
     /** Chat fields the engine cannot honour: any non-null value is rejected. */
-    private static final List<String> UNSUPPORTED_CHAT_FIELDS = List.of("audio", "prediction");
+    private static final List<String> UNSUPPORTED_CHAT_FIELDS = List.of("audio", "prediction", "reasoning_effort",
+            "verbosity", "web_search_options", "moderation");
     /** Chat fields that are harmless when empty ({@code []}) or {@code "none"}. */
     private static final List<String> TOOL_FIELDS = List.of("tools", "functions", "tool_choice", "function_call");
 
@@ -60,13 +67,16 @@ public final class RequestParser {
      *     the wrong type or out of range, or asks for something the engine does not support
      */
     public static GenerationRequest parseChat(String body) {
-        JsonFields fields = new JsonFields(readObject(body), "");
+        ObjectNode object = readObject(body);
+        RequestFields.checkChat(object);
+        JsonFields fields = new JsonFields(object, "");
         String model = model(fields);
         rejectStreaming(fields);
         rejectUnsupportedChatFields(fields);
         List<ChatMessage> messages = messages(fields);
         SamplingParams.Builder sampling = commonSampling(fields);
-        sampling.maxTokens(maxTokens(fields));
+        Integer maxTokens = maxTokens(fields);
+        sampling.maxTokens(maxTokens).minTokens(minTokens(fields, maxTokens, ""));
         Boolean logprobs = fields.optionalBoolean("logprobs");
         Integer topLogprobs = fields.optionalInt("top_logprobs", 0, SamplingParams.MAX_TOP_LOGPROBS);
         if (topLogprobs != null && !Boolean.TRUE.equals(logprobs)) {
@@ -85,7 +95,9 @@ public final class RequestParser {
      * @throws RequestException as {@link #parseChat}, and for several prompts in one line
      */
     public static GenerationRequest parseCompletion(String body) {
-        JsonFields fields = new JsonFields(readObject(body), "");
+        ObjectNode object = readObject(body);
+        RequestFields.checkCompletion(object);
+        JsonFields fields = new JsonFields(object, "");
         String model = model(fields);
         rejectStreaming(fields);
         if (Boolean.TRUE.equals(fields.optionalBoolean("echo"))) {
@@ -105,7 +117,12 @@ public final class RequestParser {
         Prompt prompt = completionPrompt(fields);
         SamplingParams.Builder sampling = commonSampling(fields);
         Integer maxTokens = maxTokens(fields);
-        sampling.maxTokens(maxTokens == null ? SamplingParams.DEFAULT_COMPLETIONS_MAX_TOKENS : maxTokens);
+        if (maxTokens == null) {
+            sampling.maxTokens(SamplingParams.DEFAULT_COMPLETIONS_MAX_TOKENS).minTokens(minTokens(fields,
+                    SamplingParams.DEFAULT_COMPLETIONS_MAX_TOKENS, ", the default of /v1/completions"));
+        } else {
+            sampling.maxTokens(maxTokens).minTokens(minTokens(fields, maxTokens, ""));
+        }
         Integer logprobs = fields.optionalInt("logprobs", 0, MAX_COMPLETIONS_LOGPROBS);
         sampling.logprobs(logprobs != null).topLogprobs(logprobs == null ? 0 : logprobs);
         return new GenerationRequest(Endpoint.COMPLETIONS, model, prompt, sampling.build());
@@ -138,6 +155,10 @@ public final class RequestParser {
         if (Boolean.TRUE.equals(fields.optionalBoolean("stream"))) {
             throw new RequestException("stream", "unsupported_value",
                     "stream is not supported in batch requests; remove stream or set it to false");
+        }
+        if (fields.has("stream_options")) {
+            throw new RequestException("stream_options", "invalid_value", "stream_options is only allowed when"
+                    + " stream is true, and batch requests do not stream; remove stream_options");
         }
     }
 
@@ -207,29 +228,34 @@ public final class RequestParser {
             throw new RequestException(fields.param("role"), "invalid_value", fields.param("role")
                     + " must be one of developer, system, user, assistant, tool, got \"" + role + "\"");
         }
+        List<ChatMessage.ToolCall> toolCalls = List.of();
         if (role.equals("assistant")) {
-            for (String name : List.of("tool_calls", "function_call", "audio")) {
-                JsonNode value = fields.get(name);
-                if (value != null && !(value.isArray() && value.isEmpty())) {
-                    throw new RequestException(fields.param(name), "unsupported_parameter",
-                            fields.param(name) + " is not supported: this engine does not call tools or produce audio");
-                }
+            if (fields.has("function_call")) {
+                throw new RequestException(fields.param("function_call"), "unsupported_parameter",
+                        fields.param("function_call") + " (deprecated) is not supported; send the call as tool_calls");
             }
+            if (fields.has("audio")) {
+                throw new RequestException(fields.param("audio"), "unsupported_parameter",
+                        fields.param("audio") + " is not supported: this engine reads and writes text only");
+            }
+            toolCalls = ToolCalls.parse(fields);
         }
-        if (role.equals("tool")) {
-            fields.requiredString("tool_call_id");
-        }
-        String content = content(fields, role);
+        String toolCallId = role.equals("tool") ? fields.requiredString("tool_call_id") : null;
+        String name = fields.has("name") ? fields.requiredString("name") : null;
+        String content = content(fields, role, !toolCalls.isEmpty());
         // Chat templates know "system"; OpenAI's newer "developer" role means the same to an open model.
-        return new ChatMessage(role.equals("developer") ? "system" : role, content);
+        return new ChatMessage(role.equals("developer") ? "system" : role, content, name, toolCallId, toolCalls);
     }
 
-    /** A string, or text parts joined with newlines (as vLLM joins them); null only for assistants. */
-    private static String content(JsonFields fields, String role) {
+    /**
+     * A string, or text parts joined with newlines (as vLLM joins them). Only an assistant may omit
+     * it: with tool calls the template sees None, as OpenAI's null content means; without, "".
+     */
+    private static String content(JsonFields fields, String role, boolean hasToolCalls) {
         JsonNode node = fields.get("content");
         if (node == null) {
             if (role.equals("assistant")) {
-                return "";
+                return hasToolCalls ? null : "";
             }
             throw new RequestException(fields.param("content"), "missing_required_parameter",
                     "missing required parameter " + fields.param("content") + " (a string or an array of text parts)");
@@ -315,23 +341,81 @@ public final class RequestParser {
         return maxCompletionTokens != null ? maxCompletionTokens : maxTokens;
     }
 
+    /** {@code min_tokens}, at most {@code maxTokens} (described by {@code whichMax} in the message). */
+    private static int minTokens(JsonFields fields, Integer maxTokens, String whichMax) {
+        Integer minTokens = fields.optionalInt("min_tokens", 0, Integer.MAX_VALUE);
+        if (minTokens == null) {
+            return 0;
+        }
+        if (maxTokens != null && minTokens > maxTokens) {
+            throw new RequestException("min_tokens", "invalid_value", "min_tokens (" + minTokens
+                    + ") must not exceed max_tokens (" + maxTokens + whichMax + "); lower min_tokens or raise max_tokens");
+        }
+        return minTokens;
+    }
+
     /** The fields both endpoints share. */
     private static SamplingParams.Builder commonSampling(JsonFields fields) {
         double maxPenalty = SamplingParams.MAX_PENALTY;
         Integer n = fields.optionalInt("n", 1, SamplingParams.MAX_N);
-        Integer topK = fields.optionalInt("top_k", 0, Integer.MAX_VALUE);
+        // vLLM takes -1 (and 0) for "no top-k"
+        Integer topK = fields.optionalInt("top_k", -1, Integer.MAX_VALUE);
+        if (Boolean.FALSE.equals(fields.optionalBoolean("skip_special_tokens"))) {
+            throw new RequestException("skip_special_tokens", "unsupported_value", "skip_special_tokens false is not"
+                    + " supported: special tokens are always left out of the text (the logprobs show them); remove it"
+                    + " or set it to true");
+        }
+        Boolean ignoreEos = fields.optionalBoolean("ignore_eos");
         return SamplingParams.builder()
                 .temperature(fields.optionalNumber("temperature", 0, SamplingParams.MAX_TEMPERATURE,
                         SamplingParams.DEFAULT_TEMPERATURE))
                 .topP(fields.optionalNumber("top_p", 0, 1, 1))
-                .topK(topK == null ? 0 : topK)
+                .topK(topK == null || topK < 0 ? 0 : topK)
                 .minP(fields.optionalNumber("min_p", 0, 1, 0))
                 .seed(fields.optionalLong("seed"))
                 .stop(stop(fields))
                 .n(n == null ? 1 : n)
                 .presencePenalty(fields.optionalNumber("presence_penalty", -maxPenalty, maxPenalty, 0))
                 .frequencyPenalty(fields.optionalNumber("frequency_penalty", -maxPenalty, maxPenalty, 0))
-                .logitBias(logitBias(fields));
+                .logitBias(logitBias(fields))
+                .repetitionPenalty(repetitionPenalty(fields))
+                .ignoreEos(Boolean.TRUE.equals(ignoreEos))
+                .stopTokenIds(stopTokenIds(fields));
+    }
+
+    private static double repetitionPenalty(JsonFields fields) {
+        JsonNode node = fields.get("repetition_penalty");
+        if (node == null) {
+            return 1;
+        }
+        if (!node.isNumber()) {
+            throw fields.invalidType("repetition_penalty", "a number", node);
+        }
+        double value = node.doubleValue();
+        if (!(value > 0) || Double.isInfinite(value)) {
+            throw new RequestException("repetition_penalty", "decimal_below_min_value",
+                    "repetition_penalty must be greater than 0 (1 means no penalty), got " + node);
+        }
+        return value;
+    }
+
+    private static List<Integer> stopTokenIds(JsonFields fields) {
+        JsonNode node = fields.get("stop_token_ids");
+        if (node == null) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            throw fields.invalidType("stop_token_ids", "an array of token ids", node);
+        }
+        if (node.size() > MAX_STOP_TOKEN_IDS) {
+            throw new RequestException("stop_token_ids", "array_above_max_length", "stop_token_ids may hold at most "
+                    + MAX_STOP_TOKEN_IDS + " token ids, got " + node.size());
+        }
+        List<Integer> ids = new ArrayList<>(node.size());
+        for (int id : tokenIds(node, "stop_token_ids")) {
+            ids.add(id);
+        }
+        return ids;
     }
 
     private static List<String> stop(JsonFields fields) {

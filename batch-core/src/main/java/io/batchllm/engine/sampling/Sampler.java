@@ -2,7 +2,6 @@ package io.batchllm.engine.sampling;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -15,70 +14,116 @@ import java.util.concurrent.ThreadLocalRandom;
  * distribution before top-p and min-p instead of after them, as OpenAI, vLLM and Hugging Face do):
  * <ol>
  *   <li>logit bias: {@code logit[t] += bias[t]};</li>
+ *   <li>repetition penalty (vLLM's, Hugging Face's), for every token of the prompt or the generated
+ *       tokens: {@code logit[t] = logit[t] > 0 ? logit[t] / penalty : logit[t] * penalty};</li>
  *   <li>penalties, OpenAI's formula over the tokens this sampler generated (never the prompt):
  *       {@code logit[t] -= frequency_penalty * count[t] + presence_penalty * (count[t] > 0 ? 1 : 0)};</li>
+ *   <li>while fewer than {@code min_tokens} tokens were generated, the end tokens given at creation
+ *       are masked ({@code -Infinity}); this is after the logprobs are taken (below);</li>
  *   <li>if temperature is 0 or top-k is 1: the argmax, ties going to the lowest token id; stop here;</li>
  *   <li>top-k: keep the k highest logits (ties: lower ids first);</li>
  *   <li>softmax with temperature: {@code p[t] ∝ exp(logit[t] / temperature)};</li>
  *   <li>top-p: keep the shortest most-likely-first prefix whose mass reaches top_p (at least one token);</li>
  *   <li>min-p: keep the tokens with {@code p[t] >= min_p * max(p)};</li>
- *   <li>draw from what is left, renormalized, with this sampler's {@link SplitMix64} stream.</li>
+ *   <li>draw from what is left, renormalized, with the uniform number
+ *       {@link SplitMix64#uniform}{@code (stream, index)} of this choice's stream and the generated
+ *       token's index.</li>
  * </ol>
  *
- * <p><b>Determinism.</b> Each sampler has its own random stream, seeded from the request's
- * {@code seed} and the choice index (see {@link #create}), and consumes exactly one number per
- * non-greedy token. A request with a seed therefore draws the same tokens whatever else is batched
- * with it, given the same logits. Candidates are ordered by (logit descending, id ascending), so
- * equal logits never make the outcome depend on iteration order.
+ * <p><b>Determinism.</b> Each choice has its own random stream, {@link SplitMix64#streamSeed} of the
+ * request's {@code seed} and the choice index (see {@link #create}), and generated token {@code i}
+ * draws the stream's {@code i}-th number, whatever happened before: a request with a seed therefore
+ * draws the same tokens whatever else is batched with it, on whichever device, and after a restart
+ * from its first {@code i} tokens (see {@link #create(SamplingParams, int, int, long, int[], int[], int[])}),
+ * given the same logits. Candidates are ordered by (logit descending, id ascending), so equal logits
+ * never make the outcome depend on iteration order.
  *
  * <p><b>Logprobs</b> are the log-softmax of the logits after bias and penalties but before
  * temperature and truncation: they describe the model (as OpenAI reports them), not the sampling
  * settings, so a token top-p would have cut still gets a finite logprob.
  *
  * <p><b>Memory and threads.</b> Not thread-safe: one instance per sequence, used by one thread at a
- * time. It keeps a vocabulary-sized float scratch row (allocated on first use, reused after; 4 bytes
- * per vocabulary entry, 0.5 MB for a 128k vocabulary) and a candidate buffer that grows to the
- * largest candidate set seen, so sampling does not allocate vocabulary-sized arrays per token. The
- * input row is never modified. Cost: one {@code Math.exp} per vocabulary entry per non-greedy token
- * (two with logprobs) unless top-k is set; greedy sampling is a copy and a scan.
+ * time. {@link #sample(float[], int, float[])} works in a vocabulary-sized scratch row the caller
+ * passes (one per thread, so a device sampling many sequences in parallel needs one per thread, not
+ * one per sequence); the other {@code sample} methods allocate one on first use and reuse it. A
+ * candidate buffer grows to the largest candidate set seen, so sampling does not allocate
+ * vocabulary-sized arrays per token. The input row is never modified. Cost: one {@code Math.exp}
+ * per vocabulary entry per non-greedy token (two with logprobs) unless top-k is set; greedy sampling
+ * is a copy and a scan.
  */
 public final class Sampler {
+    private static final int[] NONE = new int[0];
+
     private final SamplingParams params;
     private final int vocabSize;
-    private final SplitMix64 random;
+    /** This choice's random stream (see {@link SplitMix64#uniform}). */
+    private final long stream;
+    /** The generated-token index of the next sample: its random number and the min_tokens mask. */
+    private long index;
     private final int[] biasTokens;
     private final float[] biasValues;
-    /** Generated-token counts, kept only when a penalty is set; sparse because few distinct tokens occur. */
-    private final Map<Integer, Integer> generatedCounts = new HashMap<>();
+    /** Generated-token counts, kept only when a penalty is set. */
+    private final TokenCounts generated = new TokenCounts();
+    /** The prompt's distinct tokens, kept only with a repetition penalty. */
+    private final TokenCounts prompt = new TokenCounts();
+    /** Masked while fewer than min_tokens tokens were generated. */
+    private final int[] endTokens;
 
     private float[] scratch;
     /** Sorted candidate keys (see {@link RankKeys}) and their weights, both grown as needed. */
     private long[] candidates = new long[0];
     private double[] weights = new double[0];
     private final long[] topLogprobKeys;
+    private final float[] topLogprobValues;
+    private int topLogprobCount;
+    private float logprob = Float.NaN;
 
-    private Sampler(SamplingParams params, int vocabSize, long streamSeed) {
+    private Sampler(SamplingParams params, int vocabSize, long stream, int[] promptTokens, int[] history,
+            int[] endTokens) {
         this.params = params;
         this.vocabSize = vocabSize;
-        this.random = new SplitMix64(streamSeed);
+        this.stream = stream;
         this.biasTokens = new int[params.logitBias().size()];
         this.biasValues = new float[biasTokens.length];
         int i = 0;
         for (Map.Entry<Integer, Float> e : params.logitBias().entrySet()) {
-            if (e.getKey() >= vocabSize) {
-                throw new IllegalArgumentException("logit_bias names token " + e.getKey()
-                        + " but the vocabulary has ids 0 to " + (vocabSize - 1));
-            }
+            checkToken("logit_bias", e.getKey(), vocabSize);
             biasTokens[i] = e.getKey();
             biasValues[i++] = e.getValue();
         }
-        this.topLogprobKeys = new long[params.logprobs() ? params.topLogprobs() : 0];
+        for (int token : history) {
+            checkToken("a generated token", token, vocabSize);
+        }
+        for (int token : endTokens) {
+            checkToken("an end token", token, vocabSize);
+        }
+        if (params.repetitionPenalty() != 1) {
+            for (int token : promptTokens) {
+                checkToken("a prompt token", token, vocabSize);
+            }
+            prompt.addAll(promptTokens);
+        }
+        if (params.penalized()) {
+            generated.addAll(history);
+        }
+        this.index = history.length;
+        this.endTokens = params.minTokens() > index ? endTokens.clone() : NONE;
+        int top = params.logprobs() ? params.topLogprobs() : 0;
+        this.topLogprobKeys = new long[top];
+        this.topLogprobValues = new float[top];
+    }
+
+    private static void checkToken(String what, int token, int vocabSize) {
+        if (token < 0 || token >= vocabSize) {
+            throw new IllegalArgumentException(what + " names token " + token + " but the vocabulary has ids 0 to "
+                    + (vocabSize - 1));
+        }
     }
 
     /**
-     * A sampler for choice {@code choiceIndex} of a request. With a seed, the stream starts at
-     * SplitMix64's {@code (choiceIndex+1)}-th output for that seed, so every choice has its own
-     * reproducible stream; without one, the seed is random.
+     * A sampler for choice {@code choiceIndex} of a request, from its first token, with no end
+     * tokens to mask. With a seed, the stream is {@link SplitMix64#streamSeed}{@code (seed, choiceIndex)},
+     * so every choice has its own reproducible stream; without one, the seed is random.
      *
      * @param params the request's sampling settings
      * @param vocabSize the length of a logits row (V)
@@ -87,6 +132,25 @@ public final class Sampler {
      */
     public static Sampler create(SamplingParams params, int vocabSize, int choiceIndex) {
         Objects.requireNonNull(params, "params");
+        long seed = params.seed() != null ? params.seed() : ThreadLocalRandom.current().nextLong();
+        return create(params, vocabSize, choiceIndex, seed, NONE, NONE, NONE);
+    }
+
+    /**
+     * A sampler for choice {@code choiceIndex}, seeded with {@code seed} (the request's, or one the
+     * caller drew for it), continuing after the tokens it already generated.
+     *
+     * @param promptTokens the prompt, which the repetition penalty counts (read only when one is set)
+     * @param history the tokens this choice generated before (none for a new choice): the penalties
+     *     count them, and the next sample is generated token {@code history.length}
+     * @param endTokens tokens masked while fewer than {@link SamplingParams#minTokens()} tokens were
+     *     generated (end-of-generation tokens, stop token ids)
+     * @throws IllegalArgumentException if a logit bias or one of the arrays names a token outside the
+     *     vocabulary
+     */
+    public static Sampler create(SamplingParams params, int vocabSize, int choiceIndex, long seed,
+            int[] promptTokens, int[] history, int[] endTokens) {
+        Objects.requireNonNull(params, "params");
         if (vocabSize < 1) {
             throw new IllegalArgumentException("vocabSize must be >= 1, got " + vocabSize);
         }
@@ -94,8 +158,8 @@ public final class Sampler {
             throw new IllegalArgumentException("choiceIndex must be between 0 and n-1 = " + (params.n() - 1)
                     + ", got " + choiceIndex);
         }
-        long seed = params.seed() != null ? params.seed() : ThreadLocalRandom.current().nextLong();
-        return new Sampler(params, vocabSize, SplitMix64.streamSeed(seed, choiceIndex));
+        return new Sampler(params, vocabSize, SplitMix64.streamSeed(seed, choiceIndex), promptTokens, history,
+                endTokens);
     }
 
     /** {@link #sample(float[], int)} for a row starting at index 0. */
@@ -110,25 +174,75 @@ public final class Sampler {
      * @throws IllegalArgumentException if the row is too short or holds a NaN (a broken forward pass)
      */
     public SampledToken sample(float[] logits, int offset) {
+        if (scratch == null) {
+            scratch = new float[vocabSize];
+        }
+        int token = sample(logits, offset, scratch);
+        List<TokenLogprob> top = new ArrayList<>(topLogprobCount);
+        for (int i = 0; i < topLogprobCount; i++) {
+            top.add(new TokenLogprob(topLogprobToken(i), topLogprobValue(i)));
+        }
+        return new SampledToken(token, logprob, top);
+    }
+
+    /**
+     * Picks the next token as {@link #sample(float[], int)} does, working in {@code scratch} (at least
+     * V floats, overwritten) and allocating nothing; the logprobs are then read from
+     * {@link #logprob()}, {@link #topLogprobCount()}, {@link #topLogprobToken} and {@link #topLogprobValue}.
+     *
+     * @return the token id
+     * @throws IllegalArgumentException if the row or the scratch is too short, or the row holds a NaN
+     */
+    public int sample(float[] logits, int offset, float[] scratch) {
         if (offset < 0 || logits.length - offset < vocabSize) {
             throw new IllegalArgumentException("the logits row needs " + vocabSize + " values from offset "
                     + offset + ", the array has " + logits.length);
         }
-        float[] row = adjustedRow(logits, offset);
+        if (scratch.length < vocabSize) {
+            throw new IllegalArgumentException("the scratch row needs " + vocabSize + " floats, has " + scratch.length);
+        }
+        float[] row = adjustedRow(logits, offset, scratch);
         float max = max(row);
         double logNormalizer = 0;
-        List<TokenLogprob> top = List.of();
+        topLogprobCount = 0;
         if (params.logprobs()) {
-            // before the draw, which overwrites the scratch row with weights
+            // before the mask and the draw, which overwrites the scratch row with weights
             logNormalizer = logNormalizer(row, max);
-            top = topLogprobs(row, logNormalizer);
+            topLogprobs(row, logNormalizer);
+        }
+        if (index < params.minTokens() && endTokens.length > 0) {
+            for (int token : endTokens) {
+                row[token] = Float.NEGATIVE_INFINITY;
+            }
+            max = max(row);
         }
         int token = params.greedy() ? argmax(row, 0, vocabSize) : draw(row, max);
-        float logprob = params.logprobs() ? (float) (adjustedLogit(logits, offset, token) - logNormalizer) : Float.NaN;
+        logprob = params.logprobs() ? (float) (adjustedLogit(logits, offset, token) - logNormalizer) : Float.NaN;
         if (params.penalized()) {
-            generatedCounts.merge(token, 1, Integer::sum);
+            generated.add(token);
         }
-        return new SampledToken(token, logprob, top);
+        index++;
+        return token;
+    }
+
+    /** The last sampled token's log-probability, or NaN when the request did not ask for logprobs. */
+    public float logprob() {
+        return logprob;
+    }
+
+    /** How many top logprobs the last sample has ({@link SamplingParams#topLogprobs()}, or 0 without logprobs). */
+    public int topLogprobCount() {
+        return topLogprobCount;
+    }
+
+    /** The last sample's {@code i}-th most likely token (ties: lower id first). */
+    public int topLogprobToken(int i) {
+        return RankKeys.id(topLogprobKeys[i]);
+    }
+
+    /** The log-probability of {@link #topLogprobToken(int) topLogprobToken(i)}. */
+    public float topLogprobValue(int i) {
+        return topLogprobValues[i];
     }
 
     /**
@@ -149,22 +263,39 @@ public final class Sampler {
         return best;
     }
 
-    /** Steps 1-2: a copy of the row with bias and penalties applied. */
-    private float[] adjustedRow(float[] logits, int offset) {
-        if (scratch == null) {
-            scratch = new float[vocabSize];
-        }
-        float[] row = scratch;
+    /** Steps 1-3: a copy of the row with bias and penalties applied. */
+    private float[] adjustedRow(float[] logits, int offset, float[] row) {
         System.arraycopy(logits, offset, row, 0, vocabSize);
         for (int i = 0; i < biasTokens.length; i++) {
             row[biasTokens[i]] += biasValues[i];
         }
-        if (params.penalized()) {
-            float frequency = (float) params.frequencyPenalty();
-            float presence = (float) params.presencePenalty();
-            generatedCounts.forEach((token, count) -> row[token] -= frequency * count + presence);
+        if (!params.penalized()) {
+            return row;
+        }
+        if (params.repetitionPenalty() != 1) {
+            float penalty = (float) params.repetitionPenalty();
+            for (int i = 0; i < generated.size(); i++) {
+                row[generated.token(i)] = repetition(row[generated.token(i)], penalty);
+            }
+            for (int i = 0; i < prompt.size(); i++) {
+                int token = prompt.token(i);
+                if (generated.countOf(token) == 0) {
+                    row[token] = repetition(row[token], penalty);
+                }
+            }
+        }
+        float frequency = (float) params.frequencyPenalty();
+        float presence = (float) params.presencePenalty();
+        if (frequency != 0 || presence != 0) {
+            for (int i = 0; i < generated.size(); i++) {
+                row[generated.token(i)] -= frequency * generated.count(i) + presence;
+            }
         }
         return row;
+    }
+
+    private static float repetition(float logit, float penalty) {
+        return logit > 0 ? logit / penalty : logit * penalty;
     }
 
     private float max(float[] row) {
@@ -194,15 +325,23 @@ public final class Sampler {
                 value += biasValues[i];
             }
         }
-        Integer count = generatedCounts.get(token);
-        if (count != null) {
-            value -= (float) params.frequencyPenalty() * count + (float) params.presencePenalty();
+        if (!params.penalized()) {
+            return value;
+        }
+        int count = generated.countOf(token);
+        if (params.repetitionPenalty() != 1 && (count > 0 || prompt.countOf(token) > 0)) {
+            value = repetition(value, (float) params.repetitionPenalty());
+        }
+        float frequency = (float) params.frequencyPenalty();
+        float presence = (float) params.presencePenalty();
+        if (count > 0 && (frequency != 0 || presence != 0)) {
+            value -= frequency * count + presence;
         }
         return value;
     }
 
     /**
-     * Steps 4-8. Each token's weight {@code exp((logit - max) / temperature)} (1 for the most likely)
+     * Steps 6-10. Each token's weight {@code exp((logit - max) / temperature)} (1 for the most likely)
      * is computed once: Math.exp over the vocabulary is the main cost of sampling on the CPU.
      * The scratch row is overwritten with weights where the whole vocabulary is weighed.
      */
@@ -229,7 +368,7 @@ public final class Sampler {
         for (int i = 0; i < kept; i++) {
             keptWeight += weights[i];
         }
-        double target = random.nextDouble() * keptWeight;
+        double target = SplitMix64.uniform(stream, index) * keptWeight;
         double cumulative = 0;
         for (int i = 0; i < kept - 1; i++) {
             cumulative += weights[i];
@@ -254,7 +393,7 @@ public final class Sampler {
 
     /** Temperature only: no sort needed, walk the weights in id order. */
     private int drawInIdOrder(float[] weightRow, double totalWeight) {
-        double target = random.nextDouble() * totalWeight;
+        double target = SplitMix64.uniform(stream, index) * totalWeight;
         double cumulative = 0;
         int last = 0;
         for (int i = 0; i < vocabSize; i++) {
@@ -297,7 +436,7 @@ public final class Sampler {
         return count;
     }
 
-    /** Steps 6-7 on sorted candidates: how many of the first ones survive top-p and min-p (at least 1). */
+    /** Steps 8-9 on sorted candidates: how many of the first ones survive top-p and min-p (at least 1). */
     private int truncate(int count, double totalWeight) {
         int kept = count;
         if (params.topP() < 1) {
@@ -341,13 +480,10 @@ public final class Sampler {
         return max + Math.log(sum);
     }
 
-    private List<TokenLogprob> topLogprobs(float[] row, double logNormalizer) {
-        int count = RankKeys.selectBest(row, vocabSize, topLogprobKeys.length, topLogprobKeys);
-        List<TokenLogprob> top = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            int id = RankKeys.id(topLogprobKeys[i]);
-            top.add(new TokenLogprob(id, (float) (row[id] - logNormalizer)));
+    private void topLogprobs(float[] row, double logNormalizer) {
+        topLogprobCount = RankKeys.selectBest(row, vocabSize, topLogprobKeys.length, topLogprobKeys);
+        for (int i = 0; i < topLogprobCount; i++) {
+            topLogprobValues[i] = (float) (row[RankKeys.id(topLogprobKeys[i])] - logNormalizer);
         }
-        return top;
     }
 }

@@ -28,6 +28,16 @@ import java.util.Objects;
  * @param logprobs whether to report the chosen token's log-probability
  * @param topLogprobs how many alternatives to report per position (0 to {@link #MAX_TOP_LOGPROBS};
  *     only meaningful with logprobs)
+ * @param repetitionPenalty vLLM's and Hugging Face's multiplicative penalty on every token of the
+ *     prompt or the generated text: a positive logit is divided by it, a negative one multiplied;
+ *     greater than 0, 1 = off (an extension)
+ * @param minTokens tokens to generate before an end-of-generation token or a stop token id may be
+ *     sampled (they are masked until then) and before stop strings are looked for; 0 = off, at most
+ *     {@code maxTokens} (an extension)
+ * @param ignoreEos whether end-of-generation tokens are generated like any other token instead of
+ *     ending the choice (an extension)
+ * @param stopTokenIds token ids that end the choice when sampled, like an end-of-generation token
+ *     (an extension)
  */
 public record SamplingParams(
         Integer maxTokens,
@@ -42,7 +52,11 @@ public record SamplingParams(
         double frequencyPenalty,
         Map<Integer, Float> logitBias,
         boolean logprobs,
-        int topLogprobs) {
+        int topLogprobs,
+        double repetitionPenalty,
+        int minTokens,
+        boolean ignoreEos,
+        List<Integer> stopTokenIds) {
 
     /** OpenAI's default {@code max_tokens} for {@code /v1/completions}. */
     public static final int DEFAULT_COMPLETIONS_MAX_TOKENS = 16;
@@ -92,6 +106,18 @@ public record SamplingParams(
             throw new IllegalArgumentException(
                     "topLogprobs must be between 0 and " + MAX_TOP_LOGPROBS + ", got " + topLogprobs);
         }
+        if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
+            throw new IllegalArgumentException("repetitionPenalty must be a number greater than 0, got "
+                    + repetitionPenalty);
+        }
+        if (minTokens < 0 || maxTokens != null && minTokens > maxTokens) {
+            throw new IllegalArgumentException("minTokens must be between 0 and maxTokens (" + maxTokens + "), got "
+                    + minTokens);
+        }
+        stopTokenIds = List.copyOf(Objects.requireNonNull(stopTokenIds, "stopTokenIds"));
+        if (stopTokenIds.stream().anyMatch(id -> id < 0)) {
+            throw new IllegalArgumentException("stopTokenIds must be token ids >= 0, got " + stopTokenIds);
+        }
     }
 
     private static void checkRange(String name, double value, double min, double max) {
@@ -106,9 +132,9 @@ public record SamplingParams(
         return temperature == 0 || topK == 1;
     }
 
-    /** True when presence or frequency penalty is non-zero, so generated tokens must be counted. */
+    /** True when a presence, frequency or repetition penalty is set, so generated tokens must be counted. */
     public boolean penalized() {
-        return presencePenalty != 0 || frequencyPenalty != 0;
+        return presencePenalty != 0 || frequencyPenalty != 0 || repetitionPenalty != 1;
     }
 
     /** A builder holding the defaults: chat-style unbounded maxTokens, temperature 1, everything else off. */
@@ -121,7 +147,9 @@ public record SamplingParams(
         return new Builder()
                 .maxTokens(maxTokens).temperature(temperature).topP(topP).topK(topK).minP(minP).seed(seed)
                 .stop(stop).n(n).presencePenalty(presencePenalty).frequencyPenalty(frequencyPenalty)
-                .logitBias(logitBias).logprobs(logprobs).topLogprobs(topLogprobs);
+                .logitBias(logitBias).logprobs(logprobs).topLogprobs(topLogprobs)
+                .repetitionPenalty(repetitionPenalty).minTokens(minTokens).ignoreEos(ignoreEos)
+                .stopTokenIds(stopTokenIds);
     }
 
     /** Mutable builder for {@link SamplingParams}; not thread-safe. {@link #build()} validates. */
@@ -139,6 +167,10 @@ public record SamplingParams(
         private Map<Integer, Float> logitBias = Map.of();
         private boolean logprobs;
         private int topLogprobs;
+        private double repetitionPenalty = 1.0;
+        private int minTokens;
+        private boolean ignoreEos;
+        private List<Integer> stopTokenIds = List.of();
 
         private Builder() {
         }
@@ -169,10 +201,19 @@ public record SamplingParams(
 
         public Builder topLogprobs(int value) { topLogprobs = value; return this; }
 
+        public Builder repetitionPenalty(double value) { repetitionPenalty = value; return this; }
+
+        public Builder minTokens(int value) { minTokens = value; return this; }
+
+        public Builder ignoreEos(boolean value) { ignoreEos = value; return this; }
+
+        public Builder stopTokenIds(List<Integer> value) { stopTokenIds = value; return this; }
+
         /** The validated, immutable params. */
         public SamplingParams build() {
             return new SamplingParams(maxTokens, temperature, topP, topK, minP, seed, stop, n,
-                    presencePenalty, frequencyPenalty, logitBias, logprobs, topLogprobs);
+                    presencePenalty, frequencyPenalty, logitBias, logprobs, topLogprobs, repetitionPenalty, minTokens,
+                    ignoreEos, stopTokenIds);
         }
     }
 }

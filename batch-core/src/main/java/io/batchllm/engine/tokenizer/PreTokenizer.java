@@ -10,6 +10,12 @@ import java.util.regex.Pattern;
  * {@code unicode_regex_split} does: the first regex splits the whole text, each further regex splits
  * every fragment the previous one produced, and the text between matches is kept as fragments of its
  * own (nothing is dropped). Immutable and thread safe.
+ *
+ * <p>The regexes never see non-ASCII whitespace: llama.cpp replaces every such character (U+00A0,
+ * U+3000, U+2000–U+200A, ...) by U+000B before matching, because {@code std::regex}'s {@code \s} knows
+ * only ASCII whitespace. {@code \s} still matches there (U+000B is whitespace), but a literal range that
+ * spans such a character no longer does: deepseek-llm's punctuation class {@code [　-。]} and its CJK range
+ * {@code [ࠀ-一]} do not match U+3000 in llama.cpp. The words are cut from the original text.
  */
 final class PreTokenizer {
     private final List<Pattern> patterns;
@@ -20,12 +26,13 @@ final class PreTokenizer {
 
     /** The words of {@code text}, in order; concatenated they give back {@code text}. */
     List<String> split(String text) {
+        String matched = withAsciiWhitespace(text);
         int[] bounds = {0, text.length()};
         int count = text.isEmpty() ? 0 : 1;
         for (Pattern pattern : patterns) {
             IntArrayBuilder next = new IntArrayBuilder(count * 2 + 8);
             next.add(0);
-            Matcher m = pattern.matcher(text);
+            Matcher m = pattern.matcher(matched);
             for (int f = 0; f < count; f++) {
                 splitFragment(m, bounds[f], bounds[f + 1], next);
             }
@@ -37,6 +44,28 @@ final class PreTokenizer {
             words.add(text.substring(bounds[f], bounds[f + 1]));
         }
         return words;
+    }
+
+    /**
+     * The text with each non-ASCII White_Space character (llama.cpp's {@code unicode_set_whitespace})
+     * replaced by U+000B. All of them are single UTF-16 units, so offsets stay the same.
+     */
+    static String withAsciiWhitespace(String text) {
+        char[] chars = null;
+        for (int i = 0; i < text.length(); i++) {
+            if (isNonAsciiWhitespace(text.charAt(i))) {
+                if (chars == null) {
+                    chars = text.toCharArray();
+                }
+                chars[i] = '\u000B';
+            }
+        }
+        return chars == null ? text : new String(chars);
+    }
+
+    private static boolean isNonAsciiWhitespace(char c) {
+        return c == '\u0085' || c == '\u00A0' || c == '\u1680' || c >= '\u2000' && c <= '\u200A'
+                || c == '\u2028' || c == '\u2029' || c == '\u202F' || c == '\u205F' || c == '\u3000';
     }
 
     /**

@@ -1,9 +1,11 @@
 package io.batchllm.engine.chat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.batchllm.engine.chat.ChatMessage.ToolCall;
 import io.batchllm.engine.chat.ChatTemplateException.Reason;
 import java.time.Clock;
 import java.time.Instant;
@@ -13,20 +15,28 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Behaviour of {@link ChatTemplate} beyond the reference renderings. Expected texts that exercise
- * Jinja semantics were produced with Python Jinja2 3.1.6 configured as HF transformers configures
- * it ({@code trim_blocks=True, lstrip_blocks=True}, loop controls, HF's {@code tojson}).
+ * Behaviour of {@link ChatTemplate} beyond the reference renderings, with a regression test for
+ * each way the Jinjava-based renderer differed from Hugging Face. Expected texts of real
+ * templates are Python jinja2 3.1.6's, rendered as {@code src/test/python/render_chat_templates.py}
+ * renders them.
  */
 class ChatTemplateTest {
     private static final List<ChatMessage> HI_YO =
             List.of(new ChatMessage("user", "hi"), new ChatMessage("assistant", "yo"));
+    private static final String EACH_CONTENT = "{% for m in messages %}[{{ m.content }}]{% endfor %}";
 
     private static String render(String jinja, List<ChatMessage> messages) {
         return ChatTemplate.compile(jinja).render(messages, true, "<s>", "</s>");
     }
 
-    private static String render(String jinja, Map<String, Object> extra) {
-        return ChatTemplate.compile(jinja).render(HI_YO, true, "<s>", "</s>", extra);
+    private static String renderShared(String template, List<ChatMessage> messages, Map<String, Object> extra) {
+        Clock clock = Clock.fixed(Instant.parse("2025-03-09T08:00:00Z"), ZoneOffset.UTC);
+        return ChatTemplate.compile(ChatTemplatesTestData.template(template), clock)
+                .render(messages, true, "<s>", "</s>", extra);
+    }
+
+    private static List<ChatMessage> contents(String... texts) {
+        return java.util.Arrays.stream(texts).map(t -> new ChatMessage("user", t)).toList();
     }
 
     // --- raise_exception and errors ---
@@ -52,18 +62,19 @@ class ChatTemplateTest {
                 () -> gemma.render(twoUsers, true, "<bos>", "<eos>"));
 
         assertEquals(Reason.REJECTED_BY_TEMPLATE, e.reason());
-        assertTrue(e.getMessage().contains("Conversation roles must alternate user/assistant/user/assistant/..."),
-                e.getMessage());
+        assertEquals("chat template rejected the conversation: Conversation roles must alternate"
+                + " user/assistant/user/assistant/...", e.getMessage());
     }
 
     @Test
-    void unclosedTagFailsAtCompileNamingTheTag() {
+    void unclosedTagFailsAtCompileWithJinja2sMessageAndLine() {
         ChatTemplateException e = assertThrows(ChatTemplateException.class,
                 () -> ChatTemplate.compile("{% for m in messages %}{{ m.content }}"));
 
         assertEquals(Reason.SYNTAX, e.reason());
-        assertTrue(e.getMessage().contains("Missing end tag: endfor"), e.getMessage());
-        assertTrue(e.getMessage().contains("(line 1)"), e.getMessage());
+        assertTrue(e.getMessage().contains("Unexpected end of template. Jinja was looking for the following tags:"
+                + " 'endfor' or 'else'. The innermost block that needs to be closed is 'for'. (template line 1)"),
+                e.getMessage());
     }
 
     @Test
@@ -72,8 +83,7 @@ class ChatTemplateTest {
                 () -> ChatTemplate.compile("ok\n{% if false %}{{ messages[0].content + }}{% endif %}"));
 
         assertEquals(Reason.SYNTAX, e.reason());
-        assertTrue(e.getMessage().contains("messages[0].content +"), e.getMessage());
-        assertTrue(e.getMessage().contains("(line 2)"), e.getMessage());
+        assertTrue(e.getMessage().contains("unexpected 'end of print statement' (template line 2)"), e.getMessage());
     }
 
     @Test
@@ -82,7 +92,7 @@ class ChatTemplateTest {
                 () -> ChatTemplate.compile("{% frobnicate %}"));
 
         assertEquals(Reason.SYNTAX, e.reason());
-        assertTrue(e.getMessage().contains("Unknown tag: frobnicate"), e.getMessage());
+        assertTrue(e.getMessage().contains("Encountered unknown tag 'frobnicate'."), e.getMessage());
     }
 
     @Test
@@ -91,19 +101,20 @@ class ChatTemplateTest {
                 () -> ChatTemplate.compile("{{ '|not a filter' }}\n{{ messages[0].content | shout }}"));
 
         assertEquals(Reason.SYNTAX, e.reason());
-        assertTrue(e.getMessage().contains("unknown filter 'shout' (line 2)"), e.getMessage());
-        assertTrue(!e.getMessage().contains("'not'"), "a '|' inside a string is not a filter: " + e.getMessage());
+        assertTrue(e.getMessage().contains("No filter named 'shout'. (template line 2)"), e.getMessage());
+        assertFalse(e.getMessage().contains("'not'"), "a '|' inside a string is not a filter: " + e.getMessage());
     }
 
     @Test
-    void failureOtherThanRaiseExceptionIsReportedAsRenderFailure() {
-        ChatTemplate template = ChatTemplate.compile("{{ messages[0].content.frobnicate() }}");
+    void failureOtherThanRaiseExceptionIsAFailedRenderWithJinja2sMessage() {
+        ChatTemplate template = ChatTemplate.compile("\n{{ messages[0].content.frobnicate() }}");
 
         ChatTemplateException e = assertThrows(ChatTemplateException.class,
                 () -> template.render(HI_YO, true, "", ""));
 
         assertEquals(Reason.RENDER_FAILED, e.reason());
-        assertTrue(e.getMessage().contains("frobnicate"), e.getMessage());
+        assertTrue(e.getMessage().contains("UndefinedError: 'str object' has no attribute 'frobnicate' (template line 2)"),
+                e.getMessage());
     }
 
     @Test
@@ -114,6 +125,13 @@ class ChatTemplateTest {
                 () -> template.render(HI_YO, true, "", "", Map.of("messages", List.of())));
 
         assertTrue(e.getMessage().contains("'messages'"), e.getMessage());
+    }
+
+    @Test
+    void toolsAndDocumentsAreNoneUnlessGiven() {
+        assertEquals("True|True|False", render("{{ tools is none }}|{{ documents is none }}|{{ tools is undefined }}",
+                HI_YO));
+        assertEquals("['t']", ChatTemplate.compile("{{ tools }}").render(HI_YO, true, "", "", Map.of("tools", List.of("t"))));
     }
 
     // --- BOS handling ---
@@ -155,7 +173,7 @@ class ChatTemplateTest {
     }
 
     @Test
-    void refusalThatDoesNotMentionSystemIsNotRetried() {
+    void refusalThatIsNotAboutTheSystemRoleIsNotRetried() {
         ChatTemplate template = ChatTemplate.compile(
                 "{% if messages | length > 1 %}{{ raise_exception('One message only') }}{% endif %}ok");
         List<ChatMessage> conversation = List.of(new ChatMessage("system", "S"), new ChatMessage("user", "U"));
@@ -163,150 +181,248 @@ class ChatTemplateTest {
         ChatTemplateException e = assertThrows(ChatTemplateException.class,
                 () -> template.render(conversation, true, "", ""));
 
-        assertTrue(e.getMessage().endsWith("One message only"), e.getMessage());
+        assertEquals("chat template rejected the conversation: One message only", e.getMessage());
+    }
+
+    /** Regression: the fold fired on any refusal mentioning "system", so Mistral got a prompt. */
+    @Test
+    void mistralsAlternationRefusalMentioningSystemIsReportedNotFolded() {
+        List<ChatMessage> conversation = List.of(new ChatMessage("system", "S"), new ChatMessage("user", "a"),
+                new ChatMessage("user", "b"));
+
+        ChatTemplateException e = assertThrows(ChatTemplateException.class,
+                () -> renderShared("mistralai-Mistral-Nemo-Instruct-2407.jinja", conversation, Map.of()));
+
+        assertEquals(Reason.REJECTED_BY_TEMPLATE, e.reason());
+        assertEquals("chat template rejected the conversation: After the optional system message, conversation roles"
+                + " must alternate user/assistant/user/assistant/...", e.getMessage());
+        assertEquals(0, e.getSuppressed().length, "rendered once, not retried");
     }
 
     @Test
     void failedRetryKeepsTheOriginalRefusalAsSuppressed() {
         ChatTemplate template = ChatTemplate.compile("""
                 {% if messages[0].role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}
-                {% if messages | length > 1 %}{{ raise_exception('Only one turn') }}{% endif %}ok""");
-        List<ChatMessage> conversation = List.of(
-                new ChatMessage("system", "S"), new ChatMessage("user", "U"), new ChatMessage("assistant", "A"));
+                {% if messages | length > 2 %}{{ raise_exception('At most two turns') }}{% endif %}ok""");
+        List<ChatMessage> conversation = List.of(new ChatMessage("system", "S"), new ChatMessage("user", "U"),
+                new ChatMessage("assistant", "A"), new ChatMessage("user", "B"));
 
         ChatTemplateException e = assertThrows(ChatTemplateException.class,
                 () -> template.render(conversation, true, "", ""));
 
-        assertTrue(e.getMessage().endsWith("Only one turn"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("At most two turns"), e.getMessage());
         assertEquals(1, e.getSuppressed().length);
         assertTrue(e.getSuppressed()[0].getMessage().endsWith("System role not supported"));
     }
 
-    // --- Jinja2 semantics ---
+    // --- message content is data (issue 9, issue 8 item 6) ---
 
+    /** Regression: Jinjava interpreted message content as template code ({{ 7*7 }} became 49). */
     @Test
-    void notBindsLooserThanTestsAndComparisonsAsInJinja2() {
-        String jinja = "{% if not x is defined %}U{% endif %}|{% if not messages is defined %}D{% endif %}"
-                + "|{{ not 1 == 2 }}|{{ not 'x' in 'abc' }}|{{ 'x' not in 'abc' }}";
+    void contentThatLooksLikeTemplateCodeReachesTheModelVerbatim() {
+        List<String> texts = List.of("{{ 7*7 }}", "{{ messages }}", "{% for x in messages %}{{ x }}{% endfor %}",
+                "{% raw %}", "{{ raise_exception(\"A\" ~ (6*7)) }}", "{% include \"META-INF/MANIFEST.MF\" %}",
+                "{{ bos_token }}", "{#", "{{");
 
-        assertEquals("U||true|true|true", render(jinja, HI_YO));
+        String rendered = render(EACH_CONTENT, contents(texts.toArray(String[]::new)));
+
+        assertEquals("[" + String.join("][", texts) + "]", rendered);
+    }
+
+    /** Regression (issue 8 item 7): a 90-byte line of nested loops ran the server out of memory. */
+    @Test
+    void nestedLoopsInAMessageAreJustText() {
+        String line = "{% for a in range(99999) %}{% for b in range(99999) %}{{ a * b }}{% endfor %}{% endfor %}";
+
+        assertEquals("[" + line + "]", render(EACH_CONTENT, contents(line)));
+    }
+
+    /** Regression (issue 8 item 6): a template could read the jar's resources with include. */
+    @Test
+    void templatesCannotIncludeImportOrExtendAnything() {
+        for (String tag : List.of("{% include 'META-INF/MANIFEST.MF' %}", "{% import 'x' as y %}",
+                "{% from 'x' import y %}", "{% extends 'base' %}")) {
+            ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> ChatTemplate.compile("a" + tag));
+
+            assertEquals(Reason.SYNTAX, e.reason(), tag);
+            assertTrue(e.getMessage().contains("is not supported: a chat template cannot use other templates or files"),
+                    e.getMessage());
+        }
+    }
+
+    /** Regression: control characters came out as escapes (backslash, "u00", two hex digits). */
+    @Test
+    void controlCharactersReachTheModelVerbatim() {
+        StringBuilder controls = new StringBuilder();
+        for (char c = 0; c < 0x20; c++) {
+            controls.append(c);
+        }
+
+        assertEquals("[" + controls + "]", render(EACH_CONTENT, contents(controls.toString())));
+    }
+
+    // --- Jinja2 semantics the shared templates depend on ---
+
+    /** Regression: trim stripped Java's whitespace set, and an undefined value trimmed to "null". */
+    @Test
+    void trimStripsPythonsWhitespaceAndUndefinedTrimsToNothing() {
+        String rendered = render("{% for m in messages %}[{{ m.content | trim }}]{% endfor %}[{{ nothing | trim }}]",
+                contents("\u0085\u001C hi \u3000\u2028", "\u200Bhi\u200B", "\u0000x\u0001"));
+
+        assertEquals("[hi][\u200Bhi\u200B][\u0000x\u0001][]", rendered);
+    }
+
+    /** Regression: a string was not iterable, so Llama 3.x tool results lost their tojson quoting. */
+    @Test
+    void llamaQuotesAToolResultStringAsJson() {
+        List<ChatMessage> conversation = List.of(new ChatMessage("user", "Hi"),
+                new ChatMessage("assistant", null, null, null, List.of(new ToolCall("call_1", "f", "{}"))),
+                new ChatMessage("tool", "abc", null, "call_1", List.of()));
+
+        String rendered = renderShared("meta-llama-Llama-3.1-8B-Instruct.jinja", conversation, Map.of());
+
+        assertTrue(rendered.endsWith("<|start_header_id|>assistant<|end_header_id|>\n\n{\"name\": \"f\", \"parameters\":"
+                + " \"{}\"}<|eot_id|><|start_header_id|>ipython<|end_header_id|>\n\n\"abc\"<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\n"), rendered);
+    }
+
+    /** Regression: {@code strftime_now is defined} was false, so Llama 3.2 printed a fixed date. */
+    @Test
+    void llama32PrintsTodaysDateFromTheClock() {
+        String rendered = renderShared("meta-llama-Llama-3.2-3B-Instruct.jinja", List.of(new ChatMessage("user", "Hi")),
+                Map.of());
+
+        assertTrue(rendered.contains("Today Date: 09 Mar 2025\n"), rendered);
     }
 
     @Test
     void llamaKeepsAGivenDateStringInsteadOfItsDefault() {
-        ChatTemplate llama = ChatTemplate.compile(
-                ChatTemplatesTestData.template("meta-llama-Llama-3.1-8B-Instruct.jinja"));
-
-        String rendered = llama.render(List.of(new ChatMessage("user", "Hi")), true, "<|begin_of_text|>", "",
+        String rendered = renderShared("meta-llama-Llama-3.1-8B-Instruct.jinja", List.of(new ChatMessage("user", "Hi")),
                 Map.of("date_string", "01 Jan 2025"));
 
         assertTrue(rendered.contains("Today Date: 01 Jan 2025\n"), rendered);
     }
 
+    /** Regression: the string "false" was false, so Phi-3.5 dropped a system message saying "false". */
     @Test
-    void trimBlocksAndLstripBlocksMatchJinja2() {
-        assertEquals("    user\n    assistant\n",
-                render("{% for m in messages %}\n    {{ m.role }}\n{% endfor %}", HI_YO));
-        assertEquals("  x\nend", render("  {% if true %}\n  x\n  {% endif %}\nend", HI_YO));
-        assertEquals("AB", render("{# comment #}\nA\n  {#- c2 -#}  \nB", HI_YO));
-        assertEquals("[hi][yo]", render("{%- for m in messages -%}\n  [{{ m.content }}]\n{%- endfor %}\n", HI_YO));
+    void theStringFalseIsTrueAsInPython() {
+        String rendered = renderShared("microsoft-Phi-3.5-mini-instruct.jinja",
+                List.of(new ChatMessage("system", "false"), new ChatMessage("user", "Hi")), Map.of());
+
+        assertEquals("<|system|>\nfalse<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\n", rendered);
+    }
+
+    /** Regression: a comment after {@code -%}} lost the next line's indentation (Command-R7b tool results). */
+    @Test
+    void commandR7bToolResultsKeepTheirIndentation() {
+        List<ChatMessage> conversation = List.of(new ChatMessage("user", "Hi"),
+                new ChatMessage("assistant", null, null, null, List.of(new ToolCall("c1", "f", "{}"))),
+                new ChatMessage("tool", "42", null, "c1", List.of()));
+
+        String rendered = renderShared("CohereForAI-c4ai-command-r7b-12-2024-tool_use.jinja", conversation, Map.of());
+
+        assertTrue(rendered.endsWith("<|START_TOOL_RESULT|>[\n    {\n        \"tool_call_id\": \"0\",\n"
+                + "        \"results\": {\n            \"0\": \"42\"\n        },\n        \"is_error\": null\n    }\n"
+                + "]<|END_TOOL_RESULT|><|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>"), rendered);
+    }
+
+    /**
+     * Regressions: {@code loop.previtem}/{@code loop.nextitem} were missing (Hermes' tool turns) and
+     * recursive macros printed nothing (its {@code json_to_python_type}).
+     */
+    @Test
+    void hermesGroupsToolResultsAndTypesParametersRecursively() {
+        List<ChatMessage> conversation = List.of(new ChatMessage("user", "Hi"),
+                new ChatMessage("assistant", null, null, null, List.of(new ToolCall("c1", "f", "{}"))),
+                new ChatMessage("tool", "42", null, "c1", List.of()), new ChatMessage("tool", "43", null, "c2", List.of()),
+                new ChatMessage("assistant", "Done"));
+        Map<String, Object> tags = ConversationGenerator.map("type", "array", "items", Map.of("type", "string"),
+                "description", "Tags");
+        Map<String, Object> tool = ConversationGenerator.map("type", "function", "function", ConversationGenerator.map(
+                "name", "f", "description", "Find.", "parameters", ConversationGenerator.map("type", "object",
+                        "properties", Map.of("tags", tags), "required", List.of())));
+
+        String rendered = renderShared("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja", conversation,
+                Map.of("tools", List.of(tool)));
+
+        assertTrue(rendered.contains("\"description\": \"f(tags: list[Union[]]) - Find.\n\n    Args:\n"
+                + "        tags(list[Union[]]): Tags\""), rendered);
+        assertTrue(rendered.endsWith("<|im_start|>assistant\n<tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n"
+                + "</tool_call><|im_end|>\n<|im_start|>tool\n<tool_response>\n42\n</tool_response>\n<tool_response>\n43\n"
+                + "</tool_response>\n<|im_end|><|im_start|>assistant\nDone<|im_end|>\n<|im_start|>assistant\n"), rendered);
+    }
+
+    /** Regression: numbers, booleans and None printed Java-style ({@code 1.0E16}, {@code true}). */
+    @Test
+    void valuesPrintAsPythonPrintsThem() {
+        assertEquals("1e+16|True|None|3.0|[1, 'a', None]|{'k': False}",
+                render("{{ 1e16 }}|{{ true }}|{{ none }}|{{ 3.0 }}|{{ [1, 'a', none] }}|{{ {'k': false} }}", HI_YO));
+    }
+
+    /** Regression: {@code {% filter %}} blocks were refused at compile time (Firefunction-v2). */
+    @Test
+    void firefunctionTrimsItsSystemPromptWithAFilterBlock() {
+        String rendered = renderShared("fireworks-ai-llama-3-firefunction-v2.jinja", List.of(new ChatMessage("user", "Hi")),
+                Map.of("functions", "[]", "datetime", "2025-03-09"));
+
+        assertTrue(rendered.startsWith("<|start_header_id|>system<|end_header_id|>\n\nYou are a helpful assistant with"
+                + " access to functions.\nIn addition to plain text responses,"), rendered);
+        assertTrue(rendered.endsWith("Available functions as JSON spec:\n[]\nToday is 2025-03-09.<|eot_id|>"
+                + "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"),
+                rendered);
+    }
+
+    /** Regression: a tool message's tool_call_id was dropped and tool calls could not be expressed. */
+    @Test
+    void mistralRendersToolCallsAndToolResults() {
+        List<ChatMessage> conversation = List.of(new ChatMessage("user", "Weather?"),
+                new ChatMessage("assistant", null, null, null,
+                        List.of(new ToolCall("abcDEF123", "get_weather", "{\"city\": \"Paris\"}"))),
+                new ChatMessage("tool", "22C", null, "abcDEF123", List.of()),
+                new ChatMessage("assistant", "It is 22C."), new ChatMessage("user", "Thanks"));
+
+        String rendered = renderShared("mistralai-Mistral-Nemo-Instruct-2407.jinja", conversation, Map.of());
+
+        assertEquals("[INST]Weather?[/INST][TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\":"
+                + " \\\"Paris\\\"}\", \"id\": \"abcDEF123\"}]</s>[TOOL_RESULTS]{\"content\": 22C, \"call_id\":"
+                + " \"abcDEF123\"}[/TOOL_RESULTS]It is 22C.</s>[INST]Thanks[/INST]", rendered);
     }
 
     @Test
-    void lstripBlocksLeavesWhitespaceBeforeMidLineTags() {
-        assertEquals("a, b", render("a, {% if true %}b{% endif %}", HI_YO));
-        assertEquals("x b  d", render("{{ 'x' }} {% if true %}b{% endif %} {# it's #} d", HI_YO));
-        assertEquals("A\n  b", render("A\n  {%+ if true %}b{% endif %}", HI_YO));
+    void messageKeysAreOnlyThoseTheMessageHas() {
+        List<ChatMessage> conversation = List.of(new ChatMessage("user", "u", "ann", null, List.of()),
+                new ChatMessage("assistant", null, null, null, List.of(new ToolCall("i", "f", "{}"))),
+                new ChatMessage("tool", "r", null, "i", List.of()));
+
+        assertEquals("[role, content, name][role, content, tool_calls][role, content, tool_call_id]",
+                render("{% for m in messages %}{{ m | list | replace(\"'\", '') }}{% endfor %}", conversation));
+    }
+
+    // --- bounds (issue 8 item 7) ---
+
+    @Test
+    void aTemplateThatLoopsTooLongFailsThatRenderWithALimitError() {
+        ChatTemplate template = ChatTemplate.compile(
+                "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}");
+
+        ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> template.render(HI_YO, true, "", ""));
+
+        assertEquals(Reason.LIMIT_EXCEEDED, e.reason());
+        assertTrue(e.getMessage().contains("steps; the template loops too long"), e.getMessage());
+        assertEquals("ok", ChatTemplate.compile("ok").render(HI_YO, true, "", ""), "the next render is unaffected");
     }
 
     @Test
-    void oneTrailingNewlineOfTheTemplateIsDropped() {
-        assertEquals("a\nb", render("{{ 'a' }}\n{{ 'b' }}\n", HI_YO));
+    void aTemplateThatGrowsAStringWithoutEndFailsWithALimitError() {
+        ChatTemplate template = ChatTemplate.compile("{% set ns = namespace(s='x') %}{% for i in range(64) %}"
+                + "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}");
+
+        ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> template.render(HI_YO, true, "", ""));
+
+        assertEquals(Reason.LIMIT_EXCEEDED, e.reason());
     }
 
-    @Test
-    void pythonStringMethodsBehaveAsInPython() {
-        Map<String, Object> s = Map.of("s", "  Hello World  ");
-
-        assertEquals("Hello World|true|  HELLO WORLD  |['  Hell', ' W', 'rld  ']|['Hello', 'World']"
-                        + "|Hello World  .|  Hello World  |  hello world  |  Hello World.",
-                render("{{ s.strip() }}|{{ s.startswith('  H') }}|{{ s.upper() }}|{{ s.split('o') }}|{{ s.split() }}"
-                        + "|{{ s.lstrip() }}.|{{ s.title() }}|{{ s.lower() }}|{{ s.rstrip() }}.", s));
-        assertEquals("['a', 'b', '', 'c', '']|['a', 'b ']|['a', 'b-c']|hi|Hello world|They'Re 1St|bba|true",
-                render("{{ 'a,b,,c,'.split(',') }}|{{ '  a  b '.split(None, 1) }}|{{ 'a-b-c'.split('-', 1) }}"
-                        + "|{{ 'xxhixx'.strip('x') }}|{{ 'hello world'.capitalize() }}|{{ \"they're 1st\".title() }}"
-                        + "|{{ 'aaa'.replace('a', 'b', 2) }}|{{ 'ab'.endswith(('x', 'b')) }}", s));
-    }
-
-    @Test
-    void splitTakesLiteralSeparatorsNotRegexes() {
-        assertEquals("c", render("{{ 'a.b.c'.split('.')[-1] }}", HI_YO));
-    }
-
-    @Test
-    void wrongArgumentsToAStringMethodFailTheRender() {
-        ChatTemplate template = ChatTemplate.compile("{{ 'abc'.upper(1) }}");
-
-        ChatTemplateException e = assertThrows(ChatTemplateException.class,
-                () -> template.render(HI_YO, true, "", ""));
-
-        assertTrue(e.getMessage().contains("str.upper() takes no arguments (1 given)"), e.getMessage());
-    }
-
-    @Test
-    void tojsonWritesPythonJsonDumps() {
-        Map<String, Object> d = new java.util.LinkedHashMap<>();
-        d.put("name", "f");
-        d.put("n", java.util.Arrays.asList(1L, 2.5, true, null));
-        d.put("e", Map.of());
-
-        assertEquals("{\"name\": \"f\", \"n\": [1, 2.5, true, null], \"e\": {}}"
-                        + "|{\n  \"name\": \"f\",\n  \"n\": [\n    1,\n    2.5,\n    true,\n    null\n  ],\n  \"e\": {}\n}"
-                        + "|[]|\"q\\\"\\\\\\n\\tü\"",
-                render("{{ d | tojson }}|{{ d | tojson(indent=2) }}|{{ [] | tojson }}|{{ q | tojson }}",
-                        Map.of("d", d, "q", "q\"\\\n\tü")));
-    }
-
-    @Test
-    void itemsFilterUnpacksKeysAndValues() {
-        Map<String, Object> d = new java.util.LinkedHashMap<>();
-        d.put("a", 1L);
-        d.put("b", "x");
-
-        assertEquals("a=1;b=\"x\";", render("{% for k, v in d | items %}{{ k }}={{ v | tojson }};{% endfor %}",
-                Map.of("d", d)));
-    }
-
-    @Test
-    void namespaceLoopVariablesSlicingAndBreakWork() {
-        assertEquals("FL2", render("{% set ns = namespace(n=0) %}{% for m in messages %}{% if loop.first %}F{% endif %}"
-                + "{% set ns.n = ns.n + 1 %}{% if loop.last %}L{{ ns.n }}{% endif %}{% endfor %}", HI_YO));
-        assertEquals("1|assistant|abcde|1", render("{{ messages[1:] | length }}|{{ messages[-1].role }}"
-                + "|{{ 'abcdef'[:-1] }}|{{ messages | selectattr('role', 'equalto', 'user') | list | length }}", HI_YO));
-        assertEquals("user", render(
-                "{% for m in messages %}{% if loop.index0 == 1 %}{% break %}{% endif %}{{ m.role }}{% endfor %}", HI_YO));
-    }
-
-    @Test
-    void loopFilterSkipsItemsAndLoopVariablesCountOnlyKeptOnes() {
-        List<ChatMessage> conversation = List.of(new ChatMessage("user", "hi"), new ChatMessage("assistant", "yo"),
-                new ChatMessage("user", "x"), new ChatMessage("assistant", "z"), new ChatMessage("user", "q"));
-        Map<String, Object> d = new java.util.LinkedHashMap<>();
-        d.put("a", 1L);
-        d.put("b", "x");
-        d.put("return", 2L);
-
-        assertEquals("1:yo;2:z!;", render("{% for m in messages if m.role == 'assistant' %}{{ loop.index }}:{{ m.content }}"
-                + "{% if loop.last %}!{% endif %};{% endfor %}", conversation));
-        // Mistral's tool rendering: the filtered-out last key must not leave a dangling separator.
-        assertEquals("a=1, b=x", render("{% for k, v in d.items() if k != 'return' %}{{ k }}={{ v }}"
-                + "{% if not loop.last %}, {% endif %}{% endfor %}", Map.of("d", d)));
-    }
-
-    @Test
-    void filtersBindTighterThanPlus() {
-        assertEquals("aHello Worldb", render("{{ 'a' + s | trim + 'b' }}", Map.of("s", "  Hello World  ")));
-    }
+    // --- other globals and tags ---
 
     @Test
     void generationTagPrintsItsBody() {
@@ -317,11 +433,11 @@ class ChatTemplateTest {
 
     @Test
     void strftimeNowReadsTheGivenClock() {
-        Clock clock = Clock.fixed(Instant.parse("2024-07-26T23:30:00Z"), ZoneOffset.UTC);
+        Clock clock = Clock.fixed(Instant.parse("2024-07-26T23:30:00Z"), ZoneOffset.ofHours(2));
 
-        String rendered = ChatTemplate.compile("{{ strftime_now('%d %b %Y') }}", clock).render(HI_YO, true, "", "");
+        String rendered = ChatTemplate.compile("{{ strftime_now('%d %b %Y %H:%M') }}", clock).render(HI_YO, true, "", "");
 
-        assertEquals("26 Jul 2024", rendered);
+        assertEquals("27 Jul 2024 01:30", rendered, "local time of the clock's zone");
     }
 
     @Test

@@ -66,6 +66,17 @@ class CpuBackendProviderTest {
     }
 
     @Test
+    void anUnknownOptionIsRefusedAtStartNamingItAndTheClosestKnownOne() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new CpuBackendProvider()
+                .create(new BackendConfig(Map.of("stories", STORIES), 1, Map.of("max_sequence", "8"))));
+        assertEquals("unknown backend option 'max_sequence' (did you mean max_sequences?); the options are "
+                + "kv_block_size, kv_cache_tokens, max_sequences, max_step_tokens, prefix_sharing", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new CpuBackendProvider()
+                .create(new BackendConfig(Map.of("stories", STORIES), 1, Map.of("gpu_layers", "99"))));
+        assertTrue(e.getMessage().startsWith("unknown backend option 'gpu_layers'; the options are "), e.getMessage());
+    }
+
+    @Test
     void maxSequencesSetsTheConcurrencyAndMoreRequestsStillAllFinish() throws Exception {
         try (InferenceBackend backend = new CpuBackendProvider()
                 .create(new BackendConfig(Map.of("stories", STORIES), 1, Map.of("max_sequences", "2")))) {

@@ -3,6 +3,7 @@ package io.batchllm.engine.openai;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,6 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
 class RequestParserTest {
+    private static final com.fasterxml.jackson.databind.ObjectMapper MAPPER =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** JSON with single quotes, to keep the tables readable. */
     private static String json(String singleQuoted) {
@@ -57,8 +60,26 @@ class RequestParserTest {
                 + "{'role':'user','name':'ann','content':[{'type':'text','text':'part one'},{'type':'text','text':'part two'}]},"
                 + "{'role':'assistant','content':null},"
                 + "{'role':'tool','tool_call_id':'call_1','content':'42'}]}"));
-        assertEquals(List.of(new ChatMessage("system", "be brief"), new ChatMessage("user", "part one\npart two"),
-                new ChatMessage("assistant", ""), new ChatMessage("tool", "42")),
+        assertEquals(List.of(new ChatMessage("system", "be brief"),
+                new ChatMessage("user", "part one\npart two", "ann", null, List.of()),
+                new ChatMessage("assistant", ""), new ChatMessage("tool", "42", null, "call_1", List.of())),
+                ((Prompt.Chat) request.prompt()).messages());
+    }
+
+    /** Regression: tool_call_id was required and then dropped, and tool_calls were refused. */
+    @Test
+    void earlierToolCallsAndTheirResultsReachTheTemplate() {
+        GenerationRequest request = RequestParser.parseChat(json("{'model':'m','messages':["
+                + "{'role':'user','content':'Weather?'},"
+                + "{'role':'assistant','content':null,'tool_calls':[{'id':'call_1','type':'function',"
+                + "'function':{'name':'get_weather','arguments':'{\\\"city\\\": \\\"Paris\\\"}'}}]},"
+                + "{'role':'tool','tool_call_id':'call_1','content':'22C'},"
+                + "{'role':'assistant','tool_calls':[]}]}"));
+
+        assertEquals(List.of(new ChatMessage("user", "Weather?"),
+                new ChatMessage("assistant", null, null, null,
+                        List.of(new ChatMessage.ToolCall("call_1", "get_weather", "{\"city\": \"Paris\"}"))),
+                new ChatMessage("tool", "22C", null, "call_1", List.of()), new ChatMessage("assistant", "")),
                 ((Prompt.Chat) request.prompt()).messages());
     }
 
@@ -69,7 +90,9 @@ class RequestParserTest {
                 + "'presence_penalty':-1.5,'frequency_penalty':2,'logit_bias':{'15':-100,'0':2.5},"
                 + "'logprobs':true,'top_logprobs':20,'user':'u','metadata':{'k':'v'},'store':false,"
                 + "'response_format':{'type':'text'},'tools':[],'tool_choice':'none','stream':false,"
-                + "'modalities':['text'],'some_future_field':{'x':1}")).sampling();
+                + "'modalities':['text'],'repetition_penalty':1.15,'min_tokens':2,'ignore_eos':true,"
+                + "'stop_token_ids':[2,7],'skip_special_tokens':true,'prompt_cache_key':'k','service_tier':'auto',"
+                + "'safety_identifier':'s','parallel_tool_calls':false")).sampling();
         assertEquals(7, p.maxTokens(), "max_completion_tokens wins over max_tokens");
         assertEquals(0.2, p.temperature());
         assertEquals(0.9, p.topP());
@@ -83,6 +106,96 @@ class RequestParserTest {
         assertEquals(Map.of(15, -100f, 0, 2.5f), p.logitBias());
         assertTrue(p.logprobs());
         assertEquals(20, p.topLogprobs());
+        assertEquals(1.15, p.repetitionPenalty());
+        assertEquals(2, p.minTokens());
+        assertTrue(p.ignoreEos());
+        assertEquals(List.of(2, 7), p.stopTokenIds());
+    }
+
+    @Test
+    void vllmSamplingExtensionsAreReadOnCompletionsTooAndTopKMinusOneIsOff() {
+        SamplingParams p = RequestParser.parseCompletion(completion("'top_k':-1,'min_p':0.1,'repetition_penalty':0.9,"
+                + "'min_tokens':16,'ignore_eos':false,'stop_token_ids':[],'skip_special_tokens':true")).sampling();
+        assertEquals(0, p.topK(), "vLLM's -1 means no top-k");
+        assertEquals(0.1, p.minP());
+        assertEquals(0.9, p.repetitionPenalty());
+        assertEquals(16, p.minTokens(), "up to the default max_tokens of 16");
+        assertFalse(p.ignoreEos());
+        assertEquals(List.of(), p.stopTokenIds());
+        SamplingParams defaults = RequestParser.parseCompletion(completion("")).sampling();
+        assertEquals(1.0, defaults.repetitionPenalty());
+        assertEquals(0, defaults.minTokens());
+    }
+
+    static Stream<Arguments> unknownFields() {
+        Endpoint chat = Endpoint.CHAT_COMPLETIONS;
+        Endpoint completions = Endpoint.COMPLETIONS;
+        return Stream.of(
+                Arguments.of(chat, chat("'max_token':32"), "max_token", "(did you mean max_tokens?)"),
+                Arguments.of(chat, chat("'temprature':0.5"), "temprature", "(did you mean temperature?)"),
+                Arguments.of(chat, chat("'some_future_field':{'x':1}"), "some_future_field", "/v1/chat/completions takes "),
+                Arguments.of(chat, chat("'prompt':'x'"), "prompt", "/v1/chat/completions takes "),
+                Arguments.of(completions, completion("'max_token':32"), "max_token", "(did you mean max_tokens?)"),
+                Arguments.of(completions, completion("'messages':[]"), "messages", "/v1/completions takes "),
+                Arguments.of(completions, completion("'metadata':{'k':'v'}"), "metadata", "/v1/completions takes "),
+                Arguments.of(completions, completion("'frequency_penality':1"), "frequency_penality",
+                        "(did you mean frequency_penalty?)"));
+    }
+
+    @ParameterizedTest(name = "{2}")
+    @MethodSource("unknownFields")
+    void anUnknownFieldIsA400NamingItAndTheClosestKnownOne(Endpoint endpoint, String body, String field,
+            String message) {
+        RequestException e = assertThrows(RequestException.class, () -> RequestParser.parse(endpoint, body));
+        assertEquals(field, e.param());
+        assertEquals("unknown_parameter", e.code());
+        assertTrue(e.getMessage().startsWith("Unrecognized request argument supplied: " + field), e.getMessage());
+        assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    @Test
+    void everyFieldOfOpenAisRequestSchemasIsKnown() {
+        // the properties of CreateChatCompletionRequest and CreateCompletionRequest in
+        // shared/openai-openapi/openapi.yaml; each may be refused for its value, never as unknown
+        List<String> chatFields = List.of("audio", "frequency_penalty", "function_call", "functions", "logit_bias",
+                "logprobs", "max_completion_tokens", "max_tokens", "messages", "metadata", "modalities", "model",
+                "moderation", "n", "parallel_tool_calls", "prediction", "presence_penalty", "prompt_cache_key",
+                "prompt_cache_options", "prompt_cache_retention", "reasoning_effort", "response_format",
+                "safety_identifier", "seed", "service_tier", "stop", "store", "stream", "stream_options", "temperature",
+                "tool_choice", "tools", "top_logprobs", "top_p", "user", "verbosity", "web_search_options");
+        List<String> completionFields = List.of("best_of", "echo", "frequency_penalty", "logit_bias", "logprobs",
+                "max_tokens", "model", "n", "presence_penalty", "prompt", "seed", "stop", "stream", "stream_options",
+                "suffix", "temperature", "top_p", "user");
+        for (String field : chatFields) {
+            assertKnown(Endpoint.CHAT_COMPLETIONS, chat(""), field);
+        }
+        for (String field : completionFields) {
+            assertKnown(Endpoint.COMPLETIONS, completion(""), field);
+        }
+    }
+
+    /** Parses {@code base} with {@code field} set to an object: a wrong value may be refused, the field not. */
+    private static void assertKnown(Endpoint endpoint, String base, String field) {
+        try {
+            var body = (com.fasterxml.jackson.databind.node.ObjectNode) MAPPER.readTree(base);
+            body.putObject(field).put("x", 1);
+            RequestParser.parse(endpoint, body.toString());
+        } catch (RequestException e) {
+            assertNotEquals("unknown_parameter", e.code(), field + " is an OpenAI field: " + e.getMessage());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void aVllmExtensionTheEngineDoesNotImplementIsRefusedAsSuch() {
+        RequestException e = assertThrows(RequestException.class,
+                () -> RequestParser.parseChat(chat("'use_beam_search':true")));
+        assertEquals("use_beam_search", e.param());
+        assertEquals("unsupported_parameter", e.code());
+        assertTrue(e.getMessage().contains("use_beam_search (a vLLM extension) is not supported by this engine"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("repetition_penalty"), "it lists the extensions that are: " + e.getMessage());
     }
 
     @Test
@@ -159,8 +272,27 @@ class RequestParserTest {
                         "messages[0].content[0].text", "missing_required_parameter", "text"),
                 Arguments.of("tool without id", json("{'model':'m','messages':[{'role':'tool','content':'1'}]}"),
                         "messages[0].tool_call_id", "missing_required_parameter", "tool_call_id"),
-                Arguments.of("assistant tool calls", json("{'model':'m','messages':[{'role':'assistant','tool_calls':[{'id':'c'}]}]}"),
-                        "messages[0].tool_calls", "unsupported_parameter", "tool_calls is not supported"),
+                Arguments.of("tool call without type", json("{'model':'m','messages':[{'role':'assistant','tool_calls':[{'id':'c'}]}]}"),
+                        "messages[0].tool_calls[0].type", "missing_required_parameter", "tool_calls[0].type"),
+                Arguments.of("tool call of another type", json("{'model':'m','messages':[{'role':'assistant','tool_calls':"
+                        + "[{'id':'c','type':'custom','function':{'name':'f','arguments':'{}'}}]}]}"),
+                        "messages[0].tool_calls[0].type", "invalid_value", "must be \"function\", got \"custom\""),
+                Arguments.of("tool call without function", json("{'model':'m','messages':[{'role':'assistant','tool_calls':"
+                        + "[{'id':'c','type':'function'}]}]}"),
+                        "messages[0].tool_calls[0].function", "missing_required_parameter", "name and arguments"),
+                Arguments.of("tool call arguments not a string", json("{'model':'m','messages':[{'role':'assistant',"
+                        + "'tool_calls':[{'id':'c','type':'function','function':{'name':'f','arguments':{}}}]}]}"),
+                        "messages[0].tool_calls[0].function.arguments", "invalid_type", "must be a string"),
+                Arguments.of("tool call with an unknown field", json("{'model':'m','messages':[{'role':'assistant',"
+                        + "'tool_calls':[{'id':'c','type':'function','index':0,'function':{'name':'f','arguments':'{}'}}]}]}"),
+                        "messages[0].tool_calls[0].index", "unknown_parameter", "a tool call has only function, id, type"),
+                Arguments.of("tool calls not an array", json("{'model':'m','messages':[{'role':'assistant','tool_calls':{}}]}"),
+                        "messages[0].tool_calls", "invalid_type", "an array of tool calls"),
+                Arguments.of("deprecated function call", json("{'model':'m','messages':[{'role':'assistant','content':'',"
+                        + "'function_call':{'name':'f','arguments':'{}'}}]}"),
+                        "messages[0].function_call", "unsupported_parameter", "send the call as tool_calls"),
+                Arguments.of("name not a string", json("{'model':'m','messages':[{'role':'user','name':1,'content':'x'}]}"),
+                        "messages[0].name", "invalid_type", "must be a string"),
                 Arguments.of("temperature too high", chat("'temperature':3.5"), "temperature", "decimal_above_max_value",
                         "temperature must be between 0 and 2, got 3.5"),
                 Arguments.of("temperature negative", chat("'temperature':-1"), "temperature", "decimal_below_min_value",
@@ -169,8 +301,8 @@ class RequestParserTest {
                         "temperature must be a number, got a string (\"hot\")"),
                 Arguments.of("top_p too high", chat("'top_p':1.5"), "top_p", "decimal_above_max_value",
                         "top_p must be between 0 and 1, got 1.5"),
-                Arguments.of("top_k negative", chat("'top_k':-1"), "top_k", "integer_below_min_value",
-                        "top_k must be at least 0, got -1"),
+                Arguments.of("top_k below -1", chat("'top_k':-2"), "top_k", "integer_below_min_value",
+                        "top_k must be at least -1, got -2"),
                 Arguments.of("min_p too high", chat("'min_p':2"), "min_p", "decimal_above_max_value",
                         "min_p must be between 0 and 1, got 2"),
                 Arguments.of("n zero", chat("'n':0"), "n", "integer_below_min_value", "n must be between 1 and 128, got 0"),
@@ -232,7 +364,27 @@ class RequestParserTest {
                 Arguments.of("json mode", chat("'response_format':{'type':'json_object'}"), "response_format",
                         "unsupported_value", "response_format type \"json_object\" is not supported"),
                 Arguments.of("json schema", chat("'response_format':{'type':'json_schema','json_schema':{'name':'x'}}"),
-                        "response_format", "unsupported_value", "json_schema"));
+                        "response_format", "unsupported_value", "json_schema"),
+                Arguments.of("stream_options", chat("'stream_options':{'include_usage':true}"), "stream_options",
+                        "invalid_value", "stream_options is only allowed when stream is true"),
+                Arguments.of("reasoning_effort", chat("'reasoning_effort':'low'"), "reasoning_effort",
+                        "unsupported_parameter", "reasoning_effort is not supported"),
+                Arguments.of("repetition_penalty zero", chat("'repetition_penalty':0"), "repetition_penalty",
+                        "decimal_below_min_value", "repetition_penalty must be greater than 0 (1 means no penalty), got 0"),
+                Arguments.of("repetition_penalty a string", chat("'repetition_penalty':'x'"), "repetition_penalty",
+                        "invalid_type", "repetition_penalty must be a number"),
+                Arguments.of("min_tokens over max_tokens", chat("'max_tokens':4,'min_tokens':5"), "min_tokens",
+                        "invalid_value", "min_tokens (5) must not exceed max_tokens (4)"),
+                Arguments.of("min_tokens negative", chat("'min_tokens':-1"), "min_tokens", "integer_below_min_value",
+                        "min_tokens must be at least 0"),
+                Arguments.of("ignore_eos a string", chat("'ignore_eos':'yes'"), "ignore_eos", "invalid_type",
+                        "ignore_eos must be a boolean"),
+                Arguments.of("stop_token_ids not an array", chat("'stop_token_ids':5"), "stop_token_ids",
+                        "invalid_type", "stop_token_ids must be an array of token ids"),
+                Arguments.of("stop_token_ids negative", chat("'stop_token_ids':[1,-2]"), "stop_token_ids",
+                        "invalid_value", "stop_token_ids[1] must be a token id"),
+                Arguments.of("skip_special_tokens false", chat("'skip_special_tokens':false"), "skip_special_tokens",
+                        "unsupported_value", "skip_special_tokens false is not supported"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -272,7 +424,11 @@ class RequestParserTest {
                         "logprobs must be an integer"),
                 Arguments.of("stream", completion("'stream':true"), "stream", "unsupported_value", "stream is not supported"),
                 Arguments.of("temperature", completion("'temperature':2.01"), "temperature", "decimal_above_max_value",
-                        "temperature must be between 0 and 2, got 2.01"));
+                        "temperature must be between 0 and 2, got 2.01"),
+                Arguments.of("min_tokens over the default max_tokens", completion("'min_tokens':17"), "min_tokens",
+                        "invalid_value", "min_tokens (17) must not exceed max_tokens (16, the default of /v1/completions)"),
+                Arguments.of("stream_options", completion("'stream_options':{}"), "stream_options", "invalid_value",
+                        "stream_options is only allowed when stream is true"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -302,6 +458,11 @@ class RequestParserTest {
         assertEquals("logit_bias", bias.param());
         assertTrue(bias.getMessage().contains("token 1000") && bias.getMessage().contains("0 to 999"), bias.getMessage());
 
+        GenerationRequest stops = RequestParser.parseChat(chat("'stop_token_ids':[3,1000]"));
+        RequestException stop = assertThrows(RequestException.class, () -> stops.checkVocabulary(1000));
+        assertEquals("stop_token_ids", stop.param());
+        assertTrue(stop.getMessage().contains("token 1000"), stop.getMessage());
+
         GenerationRequest tokens = RequestParser.parseCompletion(json("{'model':'m','prompt':[1,50]}"));
         RequestException prompt = assertThrows(RequestException.class, () -> tokens.checkVocabulary(50));
         assertEquals("prompt", prompt.param());
@@ -315,5 +476,12 @@ class RequestParserTest {
         assertEquals("messages", e.param());
         assertTrue(e.getMessage().contains("maximum context length is 4096 tokens"), e.getMessage());
         assertTrue(e.getMessage().contains("you requested 4200 tokens"), e.getMessage());
+    }
+
+    @Test
+    void theLargestMaxTokensIsCountedWithoutOverflowInTheContextLengthMessage() {
+        RequestException e = RequestException.contextLengthExceeded("prompt", 2048, 27, Integer.MAX_VALUE);
+        assertTrue(e.getMessage().contains("you requested 2147483674 tokens (27 in the prompt, 2147483647 in the"
+                + " completion)"), e.getMessage());
     }
 }

@@ -303,4 +303,94 @@ class SamplerTest {
         assertEquals(List.of(3, 5, 9, 2, 0, 1), keys.stream().map(RankKeys::id).toList());
         assertNotEquals(RankKeys.key(1f, 1), RankKeys.key(1f, 2));
     }
+
+    @Test
+    void theRepetitionPenaltyDividesPositiveAndMultipliesNegativeLogitsOfPromptAndGeneratedTokens() {
+        // penalty 2 on the prompt's token 0: [3, 2, 1] -> [1.5, 2, 1], so 1; then 1 is generated too:
+        // [1.5, 1, 1] -> 0 (now both penalized, 0 still a prompt token: no double penalty)
+        float[] logits = {3f, 2f, 1f};
+        Sampler sampler = Sampler.create(params().temperature(0).repetitionPenalty(2).build(), 3, 0, 1L,
+                new int[] {0, 0}, new int[0], new int[0]);
+        assertEquals(List.of(1, 0, 0), draws(sampler, logits, 3));
+        // negative logits grow more negative: [-1, -1.5] with token 0 generated -> [-2, -1.5] -> 1
+        Sampler negative = Sampler.create(params().temperature(0).repetitionPenalty(2).build(), 2, 0, 1L,
+                new int[0], new int[] {0}, new int[0]);
+        assertEquals(1, negative.sample(new float[] {-1f, -1.5f}).token());
+        // without it, the prompt does not count
+        Sampler off = Sampler.create(params().temperature(0).build(), 3, 0, 1L, new int[] {0}, new int[0], new int[0]);
+        assertEquals(0, off.sample(logits).token());
+    }
+
+    @Test
+    void theRepetitionPenaltyComesBeforeTheOthersAndTheLogprobSeesIt() {
+        // [1, 0] with token 0 generated once: repetition 2 -> 0.5, then frequency 0.25 and presence 0.25 -> 0
+        SampledToken token = Sampler.create(params().temperature(0).repetitionPenalty(2).frequencyPenalty(0.25)
+                .presencePenalty(0.25).logprobs(true).build(), 2, 0, 1L, new int[0], new int[] {0}, new int[0])
+                .sample(new float[] {1f, 0f});
+        assertEquals(0, token.token(), "a tie at 0, lowest id");
+        assertEquals(Math.log(0.5), token.logprob(), 1e-6);
+    }
+
+    @Test
+    void endTokensAreMaskedUntilMinTokensWereGeneratedButKeepTheirLogprobs() {
+        // token 1 is by far the most likely; with min_tokens 2 the first two tokens are the next best
+        Sampler sampler = Sampler.create(params().temperature(0).minTokens(2).logprobs(true).topLogprobs(1).build(),
+                3, 0, 1L, new int[0], new int[0], new int[] {1});
+        float[] logits = {0f, 5f, 1f};
+        SampledToken first = sampler.sample(logits);
+        assertEquals(2, first.token());
+        assertEquals(1, first.topLogprobs().get(0).token(), "the logprobs describe the model, mask or not");
+        assertEquals(2, sampler.sample(logits).token(), "the second token is still before min_tokens");
+        assertEquals(1, sampler.sample(logits).token(), "the third may end the choice");
+        // a sequence resumed after two tokens is past the mask at once
+        Sampler resumed = Sampler.create(params().temperature(0).minTokens(2).build(), 3, 0, 1L, new int[0],
+                new int[] {2, 2}, new int[] {1});
+        assertEquals(1, resumed.sample(logits).token());
+    }
+
+    @Test
+    void generatedTokenIDrawsTheStreamsIthNumberSoAResumedSamplerContinuesTheSameDraws() {
+        float[] logits = new float[50];
+        SamplingParams p = params().temperature(1.2).topP(0.97).seed(5L).n(2).build();
+        List<Integer> straight = draws(Sampler.create(p, 50, 1), logits, 12);
+        int[] firstFive = straight.subList(0, 5).stream().mapToInt(Integer::intValue).toArray();
+        Sampler resumed = Sampler.create(p, 50, 1, 5L, new int[0], firstFive, new int[0]);
+        assertEquals(straight.subList(5, 12), draws(resumed, logits, 7));
+    }
+
+    @Test
+    void theUniformNumbersAreSplitMix64sOutputsCountedFromTheStreamsStart() {
+        // SplitMix64 written out as in Vigna's splitmix64.c: state += gamma; z = mix(state)
+        long state = SplitMix64.streamSeed(123, 4);
+        for (int i = 0; i < 100; i++) {
+            state += 0x9E3779B97F4A7C15L;
+            long z = state;
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            z = z ^ (z >>> 31);
+            assertEquals((z >>> 11) * 0x1.0p-53, SplitMix64.uniform(SplitMix64.streamSeed(123, 4), i), "draw " + i);
+        }
+    }
+
+    @Test
+    void samplingIntoACallersScratchAllocatesNoSampledTokenAndReportsTheSame() {
+        float[] logits = new float[40];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) Math.sin(i);
+        }
+        SamplingParams p = params().temperature(0.7).seed(3L).logprobs(true).topLogprobs(3).build();
+        Sampler viaTokens = Sampler.create(p, 40, 0);
+        Sampler viaScratch = Sampler.create(p, 40, 0);
+        float[] scratch = new float[40];
+        for (int i = 0; i < 5; i++) {
+            SampledToken expected = viaTokens.sample(logits);
+            assertEquals(expected.token(), viaScratch.sample(logits, 0, scratch));
+            assertEquals(expected.logprob(), viaScratch.logprob());
+            assertEquals(3, viaScratch.topLogprobCount());
+            for (int k = 0; k < 3; k++) {
+                assertEquals(expected.topLogprobs().get(k), new TokenLogprob(viaScratch.topLogprobToken(k),
+                        viaScratch.topLogprobValue(k)));
+            }
+        }
+    }
 }

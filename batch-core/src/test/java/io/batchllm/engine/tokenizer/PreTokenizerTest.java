@@ -44,6 +44,15 @@ class PreTokenizerTest {
     }
 
     @Test
+    void literalRangesDoNotMatchNonAsciiWhitespaceAsInLlamaCpp() {
+        // deepseek-llm's punctuation class [!-/:-~...\u3000-\u3002] and CJK range [\u0800-\u4E00] both span
+        // U+3000; llama.cpp matches on text whose non-ASCII whitespace became U+000B, so only \s+$ takes it.
+        assertEquals(List.of("  \u3000"), of("deepseek-llm").split("  \u3000"));
+        assertEquals(List.of("a", "\u2029\u2000 "), of("deepseek-llm").split("a\u2029\u2000 "));
+        assertEquals(" a\u000Bb\u000B\u000B", PreTokenizer.withAsciiWhitespace(" a\u3000b\u00A0\u0085"));
+    }
+
+    @Test
     void translatorRewritesOnlyWhatJavaReadsDifferently() {
         assertEquals("\\p{IsWhite_Space}+(?!\\P{IsWhite_Space})", RegexTranslator.translate("\\s+(?!\\S)"));
         assertEquals("[^\\p{IsWhite_Space}\\p{L}]", RegexTranslator.translate("[^\\s\\p{L}]"));

@@ -54,6 +54,15 @@ class TokenizerVectorsTest {
         assertTrue(e.getMessage().contains(VocabFixtures.gguf(vocab).toString()), "names the file: " + e.getMessage());
     }
 
+    /**
+     * Regression: deepseek-llm's punctuation class spans U+3000, which llama.cpp never matches because
+     * it turns non-ASCII whitespace into U+000B first; the ids are llama.cpp's.
+     */
+    @Test
+    void deepseekLlmTokenizesIdeographicSpaceAsLlamaCppDoes() {
+        assertArrayEquals(new int[] {243, 88946}, VocabFixtures.tokenizer("deepseek-llm").encode("  \u3000", false, false));
+    }
+
     @Test
     void theVectorSetCoversTheExpectedVocabularies() {
         // Guards against the parameterized tests above silently shrinking if files go missing.

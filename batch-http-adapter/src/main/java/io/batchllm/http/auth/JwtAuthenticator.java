@@ -6,7 +6,6 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
-import com.nimbusds.jose.jwk.source.ImmutableSecret;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.BadJOSEException;
@@ -36,9 +35,10 @@ import org.slf4j.LoggerFactory;
  * {@link Role}. The principal is {@code (sub, tenant claim, role claim)}.
  *
  * <p>Algorithms are fixed by the key source, never taken from the token alone: HS256/384/512 for a
- * shared secret; RS, PS and ES 256/384/512 for a JWKS. So a token cannot pass off the public key as
- * an HMAC secret, and {@code alg: none} is refused. Token types {@code JWT}, {@code at+jwt} (RFC 9068
- * access tokens) and none are accepted.
+ * shared secret (of 32 bytes or more for all three, whatever {@code kid} the token names:
+ * {@link SharedSecretVerifier}); RS, PS and ES 256/384/512 for a JWKS. So a token cannot pass off the
+ * public key as an HMAC secret, and {@code alg: none} is refused. Token types {@code JWT},
+ * {@code at+jwt} (RFC 9068 access tokens) and none are accepted.
  *
  * <p>Every refusal is the same {@link AuthenticationException} message; the reason (expired, wrong
  * audience, …) is logged at debug level without the token. When the JWKS URL cannot be fetched, the
@@ -47,7 +47,6 @@ import org.slf4j.LoggerFactory;
 public final class JwtAuthenticator implements Authenticator {
     private static final Logger log = LoggerFactory.getLogger(JwtAuthenticator.class);
     static final String MESSAGE = "Invalid or expired bearer token: the JWT was refused.";
-    private static final Set<JWSAlgorithm> HMAC = Set.of(JWSAlgorithm.HS256, JWSAlgorithm.HS384, JWSAlgorithm.HS512);
     private static final Set<JWSAlgorithm> PUBLIC_KEY = Set.of(
             JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.RS512,
             JWSAlgorithm.PS256, JWSAlgorithm.PS384, JWSAlgorithm.PS512,
@@ -65,8 +64,13 @@ public final class JwtAuthenticator implements Authenticator {
     public JwtAuthenticator(JwtSettings settings, Clock clock) {
         this.settings = Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(clock, "clock");
-        boolean shared = settings.hmacSecret() != null;
-        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(shared ? HMAC : PUBLIC_KEY, keySource(settings)));
+        if (settings.hmacSecret() != null) {
+            SharedSecretVerifier secret = new SharedSecretVerifier(settings.hmacSecret().getBytes(StandardCharsets.UTF_8));
+            processor.setJWSKeySelector(secret);
+            processor.setJWSVerifierFactory(secret);
+        } else {
+            processor.setJWSKeySelector(new JWSVerificationKeySelector<>(PUBLIC_KEY, keySource(settings)));
+        }
         processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(
                 JOSEObjectType.JWT, new JOSEObjectType("at+jwt"), null));
         DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(
@@ -129,10 +133,8 @@ public final class JwtAuthenticator implements Authenticator {
                 : settings.jwksFile() != null ? settings.jwksFile().toString() : "the HMAC secret";
     }
 
+    /** The public keys of a JWKS file or URL. */
     private static JWKSource<SecurityContext> keySource(JwtSettings s) {
-        if (s.hmacSecret() != null) {
-            return new ImmutableSecret<>(s.hmacSecret().getBytes(StandardCharsets.UTF_8));
-        }
         if (s.jwksFile() != null) {
             try {
                 // Only the public halves: a JWKS with private keys here would be a mistake, not a need.

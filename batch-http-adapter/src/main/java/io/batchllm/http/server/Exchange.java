@@ -192,7 +192,7 @@ final class Exchange {
     }
 
     /** 503 (not ready, shutting down), 507 (disk full) and 429 may succeed later; the rest would fail again. */
-    private static boolean deterministic(int status) {
+    static boolean deterministic(int status) {
         return status != 503 && status != 507 && status != 429 && status != 408;
     }
 

@@ -8,9 +8,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.server.handler.MinimumDataRateHandler;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
 
 /**
@@ -23,8 +25,12 @@ public final class ServerAssembly {
     public record Settings(BatchService service, String host, int port, Authenticator authenticator,
                            RequestLimiter limiter, PrometheusMeterRegistry prometheus, Path spoolDirectory,
                            long maxJsonBytes, long maxUploadBytes, int maxHeaderBytes, int maxJsonDepth,
-                           Duration idleTimeout, long minRequestDataRate, Duration stopTimeout) {
+                           Duration idleTimeout, long minRequestDataRate, Duration headerTimeout, int maxConnections,
+                           Duration stopTimeout) {
     }
+
+    /** The idle timeout of every open connection while the connection cap is reached. */
+    static final Duration CAPPED_IDLE_TIMEOUT = Duration.ofSeconds(5);
 
     private ServerAssembly() {
     }
@@ -40,16 +46,26 @@ public final class ServerAssembly {
         http.setRequestHeaderSize(s.maxHeaderBytes());
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
-        // Slow-client protection: a body trickling in below this rate is cut off (slowloris uploads).
-        http.setMinRequestDataRate(s.minRequestDataRate());
         http.setIdleTimeout(s.idleTimeout().toMillis());
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(s.host());
         connector.setPort(s.port());
         connector.setIdleTimeout(s.idleTimeout().toMillis());
         server.addConnector(connector);
+        // Slow-client protection, in three parts. A connection cap: past it Jetty stops accepting (new
+        // connections wait in the backlog) and gives the open ones a short idle timeout.
+        NetworkConnectionLimit cap = new NetworkConnectionLimit(s.maxConnections(), connector);
+        cap.setEndPointIdleTimeout(CAPPED_IDLE_TIMEOUT.toMillis());
+        server.addBean(cap);
+        // Headers that trickle in are cut (Jetty has no limit of its own on how long headers take).
+        SlowHeaderGuard headers = new SlowHeaderGuard(
+                // A body read below the minimum rate fails with a TimeoutException: a 408 (BodyFailures).
+                new MinimumDataRateHandler(new ApiHandler(s), s.minRequestDataRate(), 0),
+                s.headerTimeout(), connector.getScheduler());
+        // Unmanaged: it is a Connection.Listener of the connector, while its lifecycle is the handler tree's.
+        connector.addBean(headers, false);
         // GracefulHandler lets requests in progress finish when the server stops.
-        server.setHandler(new GracefulHandler(new ApiHandler(s)));
+        server.setHandler(new GracefulHandler(headers));
         server.setErrorHandler(new JsonErrorHandler());
         server.setStopTimeout(s.stopTimeout().toMillis());
         try {

@@ -58,7 +58,7 @@ final class SystemRoutes {
     private void ready(Exchange ex) {
         List<String> problems = settings.service().problems();
         if (!problems.isEmpty()) {
-            // The answer says why; the parts that failed log it themselves (at most every 30 s each).
+            // The answer says why (never with driver text); the parts that failed log the details.
             log.debug("readiness: not ready: {}", problems);
             throw new BatchException(503, "server_error", "not_ready", null, "Not ready: " + String.join("; ", problems));
         }

@@ -13,6 +13,7 @@ import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
@@ -29,7 +30,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import java.util.Set;
 import java.util.function.UnaryOperator;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,6 +99,46 @@ class JwtAuthenticatorTest {
         Principal p = hmac().authenticate("Bearer " + hs256(claims(b -> b)));
 
         assertEquals(new Principal("alice", "acme", Role.MEMBER), p);
+    }
+
+    /**
+     * An HMAC-signed token made by hand (nimbus's MACSigner refuses HS384 and HS512 with a secret
+     * shorter than their hash, which is the case under test); the HMAC is the JCA's.
+     */
+    private static String hmacToken(JWSAlgorithm alg, String kid, String secret, Set<String> crit, JWTClaimsSet claims)
+            throws Exception {
+        JWSHeader.Builder header = new JWSHeader.Builder(alg).keyID(kid).type(JOSEObjectType.JWT);
+        if (crit != null) {
+            header.criticalParams(crit);
+            crit.forEach(name -> header.customParam(name, true));
+        }
+        String signingInput = header.build().toBase64URL() + "." + claims.toPayload().toBase64URL();
+        String jca = "Hmac" + alg.getName().replace("HS", "SHA");
+        Mac mac = Mac.getInstance(jca);
+        mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), jca));
+        return signingInput + "." + Base64URL.encode(mac.doFinal(signingInput.getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    @Test
+    void hs384AndHs512AreAcceptedWithAnySecretOfAtLeast32Bytes() throws Exception {
+        assertTrue(SECRET.getBytes(StandardCharsets.UTF_8).length < 48, "shorter than either hash");
+        for (JWSAlgorithm alg : List.of(JWSAlgorithm.HS256, JWSAlgorithm.HS384, JWSAlgorithm.HS512)) {
+            Principal p = hmac().authenticate("Bearer " + hmacToken(alg, null, SECRET, null, claims(b -> b)));
+            assertEquals(new Principal("alice", "acme", Role.MEMBER), p, alg.getName());
+            assertRefused(hmac(), hmacToken(alg, null, SECRET + "x", null, claims(b -> b)));
+        }
+    }
+
+    @Test
+    void anHs256TokenWithAKidIsAcceptedSinceTheSecretHasNoKidToMatch() throws Exception {
+        Principal p = hmac().authenticate("Bearer " + hmacToken(JWSAlgorithm.HS256, "key-2026", SECRET, null,
+                claims(b -> b)));
+        assertEquals(new Principal("alice", "acme", Role.MEMBER), p);
+    }
+
+    @Test
+    void aTokenWithCriticalHeaderParametersIsRefused() throws Exception {
+        assertRefused(hmac(), hmacToken(JWSAlgorithm.HS256, null, SECRET, Set.of("x-must-understand"), claims(b -> b)));
     }
 
     @Test

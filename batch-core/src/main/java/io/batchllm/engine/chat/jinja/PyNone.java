@@ -1,0 +1,6 @@
+package io.batchllm.engine.chat.jinja;
+
+/** Python's {@code None}. */
+enum PyNone {
+    NONE
+}
