@@ -291,8 +291,8 @@ public final class ServiceRuntime implements AutoCloseable {
     }
 
     /**
-     * Whether the data directory and the job store can write: a small write into each, at most once a
-     * second (readiness probes can come often). A full disk fails the calls that write, so a service
+     * Whether the job store answers a query, and the data directory and the job store can write: a
+     * small write into each, at most once a second (readiness probes can come often). A full disk fails the calls that write, so a service
      * that cannot write is not ready, and turns ready again by itself once there is room.
      */
     private synchronized String storageProblem() {
@@ -303,14 +303,15 @@ public final class ServiceRuntime implements AutoCloseable {
         storageCheckedAt = now;
         storageProblem = null;
         try {
+            store.listBatches(null, null, 1);
             storage.probe();
             store.probeWrite();
         } catch (InsufficientStorageException e) {
             storageProblem = e.getMessage(); // says that the disk is full and what to do
         } catch (RuntimeException e) {
             // The driver's text can name hosts, users and SQL: it goes to the log only.
-            storageFailures.error("readiness: the job store or the data directory cannot be written", e);
-            storageProblem = "the job store or the data directory cannot be written; the server log says why";
+            storageFailures.error("readiness: the job store or the data directory does not work", e);
+            storageProblem = "the job store or the data directory does not work; the server log says why";
         }
         return storageProblem;
     }
