@@ -51,7 +51,8 @@ import java.util.function.Supplier;
  * request again.
  *
  * <p>Thread safe. {@link #close()} stops taking work, lets in-flight requests finish for up to
- * {@link Builder#shutdownTimeout}, and gives the rest back for the next start.
+ * {@link Builder#shutdownTimeout}, gives the rest back for the next start, and delivers pending
+ * result-handler events (for up to the same timeout; what remains is delivered after the next start).
  */
 public final class BatchService implements AutoCloseable {
 
@@ -100,6 +101,16 @@ public final class BatchService implements AutoCloseable {
     /** The meter registry the service reports to. */
     public MeterRegistry meterRegistry() {
         return runtime.settings().meterRegistry();
+    }
+
+    /**
+     * What keeps the service from doing its work right now, one sentence each (a worker thread that
+     * stopped, a job store that does not answer, a full disk); empty when it is ready. The HTTP
+     * adapter's {@code /ready} answers 503 with these. Cheap enough to call per readiness probe: one
+     * small query.
+     */
+    public List<String> problems() {
+        return runtime.problems();
     }
 
     /** The job store, for operators and the HTTP adapter. */
@@ -294,7 +305,11 @@ public final class BatchService implements AutoCloseable {
             return this;
         }
 
-        /** How long {@link BatchService#close()} lets in-flight requests finish. Default 30 s. */
+        /**
+         * How long {@link BatchService#close()} lets in-flight requests finish, and then how long it goes
+         * on delivering pending result-handler events (the rest are delivered after the next start).
+         * Default 30 s.
+         */
         public Builder shutdownTimeout(Duration d) {
             Objects.requireNonNull(d, "shutdownTimeout");
             if (d.isNegative()) {

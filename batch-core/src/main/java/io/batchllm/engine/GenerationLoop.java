@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * also the only thread that touches the executor, as {@link DeviceExecutor} requires.
  *
  * <p>Failures stay as small as they can: a choice whose sampling failed fails its request only; a step
- * that throws fails the requests that were in it; the loop itself keeps going.
+ * that throws (running out of stack or heap included) fails the requests that were in it; the loop
+ * itself keeps going.
  */
 final class GenerationLoop implements Runnable {
     /** Steps submitted and not yet processed, at most: one on the device while the host plans the next. */
@@ -79,6 +80,8 @@ final class GenerationLoop implements Runnable {
     private volatile KvCacheStats kvStats;
     /** Choices preempted so far; written by the engine thread only. */
     private volatile long preemptions;
+    /** Tokens sampled since start; written by the engine thread only, read by any. */
+    private volatile long generatedTokens;
     /** Set when the loop has ended; guarded by {@code this}, so that no request is queued after the last drain. */
     private boolean ended;
 
@@ -116,6 +119,11 @@ final class GenerationLoop implements Runnable {
     /** Choices preempted (and recomputed later) for lack of KV blocks, since the start. Any thread. */
     long preemptions() {
         return preemptions;
+    }
+
+    /** Tokens sampled since the loop started, for every choice, finished or not. Any thread. */
+    long generatedTokens() {
+        return generatedTokens;
     }
 
     /**
@@ -231,7 +239,7 @@ final class GenerationLoop implements Runnable {
         }
         try {
             step.handle = executor.submit(plan);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             // the releases stay queued: the executor may not have applied them (releasing twice is harmless)
             failMembers(step, e);
             spare.add(step);
@@ -321,7 +329,7 @@ final class GenerationLoop implements Runnable {
         StepResult result;
         try {
             result = step.handle.await();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             failMembers(step, e);
             spare.add(step);
             return;
@@ -339,7 +347,10 @@ final class GenerationLoop implements Runnable {
             String failure = result.failure(i);
             if (failure != null) {
                 failRequest(s.owner(), new IllegalStateException("sampling failed: " + failure));
-            } else if (s.accept(result, i)) {
+                continue;
+            }
+            generatedTokens++; // the engine thread is the only writer
+            if (s.accept(result, i)) {
                 giveBack(s); // before the future completes: a finished request holds no memory
                 kvStats = pool.stats();
                 s.owner().choiceFinished(s.choiceIndex(), s.output());
@@ -361,7 +372,7 @@ final class GenerationLoop implements Runnable {
         });
     }
 
-    private void failMembers(InFlight step, RuntimeException e) {
+    private void failMembers(InFlight step, Throwable e) {
         for (int i = 0; i < step.count; i++) {
             SequenceState s = step.members[i];
             if (s.epoch() == step.epochs[i]) {
@@ -372,7 +383,7 @@ final class GenerationLoop implements Runnable {
         kvStats = pool.stats();
     }
 
-    private void failRequest(RequestState request, RuntimeException e) {
+    private void failRequest(RequestState request, Throwable e) {
         if (request.isDone()) {
             return;
         }

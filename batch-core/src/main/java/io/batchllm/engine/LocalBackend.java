@@ -165,6 +165,16 @@ public final class LocalBackend implements InferenceBackend, MeterBinder {
         return (int) Math.min(Integer.MAX_VALUE, 2 * slots);
     }
 
+    /** The engines' generated tokens, summed. */
+    @Override
+    public long generatedTokens() {
+        long sum = 0;
+        for (LocalEngine e : engines.values()) {
+            sum += e.generatedTokens();
+        }
+        return sum;
+    }
+
     @Override
     public List<CompletableFuture<InferenceResult>> submit(List<InferenceRequest> requests) {
         List<CompletableFuture<InferenceResult>> futures = new ArrayList<>(requests.size());

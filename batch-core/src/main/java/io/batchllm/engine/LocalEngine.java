@@ -60,8 +60,9 @@ import org.slf4j.LoggerFactory;
  * and {@value #KV_BLOCKS_IN_USE_METRIC} (gauges), each tagged {@code model}.
  *
  * <p><b>Results.</b> A future completes with a 200 response, a 400 for a request that cannot be served
- * as sent (see {@link RequestException}), or a 500 when the engine failed on that request alone. It
- * completes exceptionally only when the engine is closed first.
+ * as sent (see {@link RequestException}), or a 500 when the engine failed on that request alone (also
+ * when preparing it ran out of stack or heap). It completes exceptionally only when the engine is
+ * closed first.
  *
  * <p>Thread safe: {@link #submit} may be called from any thread. The engine owns the executor and closes
  * it in {@link #close()}.
@@ -177,6 +178,11 @@ public final class LocalEngine implements AutoCloseable, MeterBinder {
         return new Builder(modelName, executor, tokenizer);
     }
 
+    /** Tokens generated since the engine started, those of unfinished requests included. Any thread. */
+    public long generatedTokens() {
+        return loop.generatedTokens();
+    }
+
     /** The model name given to the builder. */
     public String modelName() {
         return modelName;
@@ -210,7 +216,9 @@ public final class LocalEngine implements AutoCloseable, MeterBinder {
         } catch (RequestException e) {
             future.complete(e.toResult());
             return future;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            // A request that exhausts the stack or the heap while it is prepared (a pathological chat
+            // template or message) fails alone: what it allocated is garbage once this frame unwinds.
             log.error("model {}: could not prepare a request", modelName, e);
             future.complete(InferenceResult.error(500, "server_error", "engine_error", null,
                     "the engine could not prepare this request (model " + modelName + "): " + e));

@@ -74,6 +74,15 @@ class LocalEngineTest {
     }
 
     @Test
+    void generatedTokensCountEveryTokenSampled() throws Exception {
+        // run-batch's live progress reads this, long before the first request of a batch finishes
+        long before = backend.generatedTokens();
+        JsonNode body = ok(COMPLETIONS, Bodies.greedy(STORIES, "Once upon a time", 12));
+        assertEquals(12, body.at("/usage/completion_tokens").asInt());
+        assertEquals(12, backend.generatedTokens() - before);
+    }
+
+    @Test
     void aTokenIdPromptIsUsedAsIs() throws Exception {
         StoriesReference ref = StoriesReference.onceUponATime();
         ObjectNode request = Bodies.greedy(STORIES, "", 16);
