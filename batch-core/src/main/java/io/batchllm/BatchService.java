@@ -5,6 +5,7 @@ import io.batchllm.internal.Ids;
 import io.batchllm.internal.ServiceRuntime;
 import io.batchllm.internal.Settings;
 import io.batchllm.internal.ValidationLimits;
+import io.batchllm.modelfiles.ModelLocator;
 import io.batchllm.ratelimit.RateLimiter;
 import io.batchllm.ratelimit.TokenBucketRateLimiter;
 import io.batchllm.spi.InferenceBackend;
@@ -50,7 +51,8 @@ import java.util.function.Supplier;
  * request again.
  *
  * <p>Thread safe. {@link #close()} stops taking work, lets in-flight requests finish for up to
- * {@link Builder#shutdownTimeout}, and gives the rest back for the next start.
+ * {@link Builder#shutdownTimeout}, gives the rest back for the next start, and delivers pending
+ * result-handler events (for up to the same timeout; what remains is delivered after the next start).
  */
 public final class BatchService implements AutoCloseable {
 
@@ -101,6 +103,16 @@ public final class BatchService implements AutoCloseable {
         return runtime.settings().meterRegistry();
     }
 
+    /**
+     * What keeps the service from doing its work right now, one sentence each (a worker thread that
+     * stopped, a job store that does not answer, a full disk); empty when it is ready. The HTTP
+     * adapter's {@code /ready} answers 503 with these. Cheap enough to call per readiness probe: one
+     * small query.
+     */
+    public List<String> problems() {
+        return runtime.problems();
+    }
+
     /** The job store, for operators and the HTTP adapter. */
     public JobStore jobStore() {
         return runtime.store();
@@ -142,6 +154,7 @@ public final class BatchService implements AutoCloseable {
         private final List<InferenceBackend> backends = new ArrayList<>();
         private final List<InferenceBackendProvider> providers = new ArrayList<>();
         private final Map<String, Path> models = new LinkedHashMap<>();
+        private ModelLocator modelLocator = ModelLocator.fromEnvironment();
         private final Map<String, String> backendOptions = new LinkedHashMap<>();
         private boolean discover = true;
         private String backendName;
@@ -222,6 +235,31 @@ public final class BatchService implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Serves under {@code name} a GGUF file given by path or by where a tool keeps it:
+         * {@code ollama:qwen3:0.6b}, {@code hf:ORG/REPO/FILE.gguf}, {@code lmstudio:PUBLISHER/REPO}
+         * (see {@link ModelLocator}), resolved now with {@link #modelLocator}'s locator. Nothing is
+         * downloaded.
+         *
+         * @throws io.batchllm.modelfiles.ModelNotFoundException if a reference names no file here,
+         *     saying where it looked
+         */
+        public Builder model(String name, String fileOrReference) {
+            Objects.requireNonNull(fileOrReference, "fileOrReference");
+            return model(name, ModelLocator.isReference(fileOrReference) ? modelLocator.resolve(fileOrReference)
+                    : Path.of(fileOrReference));
+        }
+
+        /**
+         * Where {@link #model(String, String)} looks for {@code ollama:}, {@code hf:} and
+         * {@code lmstudio:} models. Default {@link ModelLocator#fromEnvironment()}: this user's home
+         * and the tools' environment variables.
+         */
+        public Builder modelLocator(ModelLocator locator) {
+            this.modelLocator = Objects.requireNonNull(locator, "locator");
+            return this;
+        }
+
         /** Forces a backend provider by name ({@code cpu}, {@code cuda}); null or {@code auto} for the best available. */
         public Builder backendName(String name) {
             this.backendName = name == null || name.equals("auto") ? null : name;
@@ -267,7 +305,11 @@ public final class BatchService implements AutoCloseable {
             return this;
         }
 
-        /** How long {@link BatchService#close()} lets in-flight requests finish. Default 30 s. */
+        /**
+         * How long {@link BatchService#close()} lets in-flight requests finish, and then how long it goes
+         * on delivering pending result-handler events (the rest are delivered after the next start).
+         * Default 30 s.
+         */
         public Builder shutdownTimeout(Duration d) {
             Objects.requireNonNull(d, "shutdownTimeout");
             if (d.isNegative()) {

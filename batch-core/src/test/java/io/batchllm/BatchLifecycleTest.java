@@ -47,4 +47,23 @@ class BatchLifecycleTest {
             assertEquals("echo: hello 7", sample);
         }
     }
+
+    @Test
+    void anErrorPreparingOneRequestFailsThatRequestAloneAndTheWorkerGoesOn() throws Exception {
+        // Regression: an OutOfMemoryError from the backend killed the batchllm-dispatcher thread; no
+        // request of any batch ran again, and the service still called itself ready.
+        try (Harness h = new Harness(dir)) {
+            Batch done = h.run(Jsonl.chatLines(5) + Jsonl.chatLine("poison", "x", "\"test_submit_error\":true") + "\n");
+            assertEquals(BatchStatus.COMPLETED, done.status(), done::toString);
+            assertEquals(new RequestCounts(6, 5, 1), done.requestCounts());
+            JsonNode failed = h.lines(done.errorFileId()).getFirst();
+            assertEquals("poison", failed.get("custom_id").asText());
+            assertEquals(500, failed.at("/response/status_code").asInt());
+            assertTrue(failed.at("/response/body/error/message").asText().contains("OutOfMemoryError"), failed::toString);
+            assertEquals(List.of(), h.service.problems());
+
+            Batch next = h.run(Jsonl.chatLines(3));
+            assertEquals(new RequestCounts(3, 3, 0), next.requestCounts(), "the worker still runs requests");
+        }
+    }
 }

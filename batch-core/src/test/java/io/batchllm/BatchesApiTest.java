@@ -15,6 +15,7 @@ import io.batchllm.testing.Poll;
 import io.batchllm.testing.TestBackend;
 import io.batchllm.store.JdbcJobStore;
 import io.batchllm.store.JobStore;
+import io.batchllm.store.RequestRow;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -411,11 +412,7 @@ class BatchesApiTest {
                         validating.countDown();
                         proceed.await();
                     }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
+                    return invoke(method, real, args);
                 });
         try (Harness h = new Harness(dir, TestBackend.standard(), b -> b.jobStore(gated))) {
             try {
@@ -436,6 +433,57 @@ class BatchesApiTest {
             } finally {
                 proceed.countDown();
             }
+        }
+    }
+
+    @Test
+    @DisplayName("B11 (section 7): a cancel in the middle of loading the rows ends the batch with no lines")
+    void cancelWhileRowsAreBeingLoaded() throws Exception {
+        // Regression companion of the chunked load: validation stores rows in small transactions, so a
+        // cancelled batch may hold rows of a load still running. It ends with none of them.
+        int lines = 2_500;
+        CountDownLatch loaded = new CountDownLatch(1);
+        CountDownLatch proceed = new CountDownLatch(1);
+        JobStore real = JdbcJobStore.h2(dir);
+        JobStore gated = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(),
+                new Class<?>[] {JobStore.class}, (proxy, method, args) -> {
+                    Object result = invoke(method, real, args);
+                    if (!method.getName().equals("loadRequests")) {
+                        return result;
+                    }
+                    JobStore.RequestLoader loader = (JobStore.RequestLoader) result;
+                    // holds the last line, after the rows before it went into the store in chunks
+                    return Proxy.newProxyInstance(JobStore.class.getClassLoader(),
+                            new Class<?>[] {JobStore.RequestLoader.class}, (p, m, a) -> {
+                                if (m.getName().equals("add") && ((RequestRow) a[0]).lineNo() == lines) {
+                                    loaded.countDown();
+                                    proceed.await();
+                                }
+                                return invoke(m, loader, a);
+                            });
+                });
+        try (Harness h = new Harness(dir, TestBackend.standard(), b -> b.jobStore(gated))) {
+            try {
+                Batch b = create(h, Jsonl.chatLines(lines));
+                assertTrue(loaded.await(20, TimeUnit.SECONDS), "loading never reached the last line");
+                h.service.batches().cancel(b.id());
+                Batch done = await(h, b);
+                proceed.countDown();
+                assertEquals(BatchStatus.CANCELLED, done.status(), () -> done.toString());
+                assertEquals(new RequestCounts(0, 0, 0), done.requestCounts());
+                assertNull(done.errorFileId(), "no line of a batch cancelled while validating is reported");
+                assertEquals(0, h.backend.executed());
+            } finally {
+                proceed.countDown();
+            }
+        }
+    }
+
+    private static Object invoke(java.lang.reflect.Method method, Object target, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
         }
     }
 

@@ -151,6 +151,33 @@ class ResultHandlerTest {
     }
 
     @Test
+    void closeDeliversThePendingEventsBeforeItReturns() throws Exception {
+        // Regression: close() stopped delivery after the event in hand, so a service closed right after
+        // its batch completed told its handler of 1 of 4 requests and not of the batch.
+        List<String> calls = new CopyOnWriteArrayList<>();
+        CountDownLatch never = new CountDownLatch(1);
+        Recording slow = new Recording("slow", 0, calls) {
+            @Override
+            public void onRequestFinished(RequestOutcome o) {
+                try {
+                    never.await(50, TimeUnit.MILLISECONDS); // a handler that takes its time
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                super.onRequestFinished(o);
+            }
+        };
+        Batch done;
+        try (Harness h = new Harness(dir, TestBackend.standard(), b -> b.resultHandler(slow))) {
+            done = h.run(Jsonl.chatLines(4));
+            assertEquals(BatchStatus.COMPLETED, done.status());
+        }
+        assertEquals(Set.of("req-0", "req-1", "req-2", "req-3"), slow.customIds);
+        assertEquals(1, slow.batches.size(), "the batch event too");
+        assertEquals(done.id(), slow.batches.getFirst().batchId());
+    }
+
+    @Test
     void undeliveredEventsAreDeliveredAfterARestart() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         Set<String> firstRun = ConcurrentHashMap.newKeySet();
@@ -171,7 +198,9 @@ class ResultHandlerTest {
             }
         };
         String batchId;
-        try (Harness h = new Harness(dir, TestBackend.standard(), b -> b.resultHandler(blocked))) {
+        // close() delivers pending events for up to the shutdown timeout: far less than 40 slow events take
+        try (Harness h = new Harness(dir, TestBackend.standard(),
+                b -> b.resultHandler(blocked).shutdownTimeout(Duration.ofMillis(200)))) {
             batchId = h.run(Jsonl.chatLines(40)).id();
         } // closed with most events still in the outbox
         Recording later = new Recording("later", 0, new CopyOnWriteArrayList<>());

@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * also the only thread that touches the executor, as {@link DeviceExecutor} requires.
  *
  * <p>Failures stay as small as they can: a choice whose sampling failed fails its request only; a step
- * that throws fails the requests that were in it; the loop itself keeps going.
+ * that throws (running out of stack or heap included) fails the requests that were in it; the loop
+ * itself keeps going.
  */
 final class GenerationLoop implements Runnable {
     /** Steps submitted and not yet processed, at most: one on the device while the host plans the next. */
@@ -87,6 +88,8 @@ final class GenerationLoop implements Runnable {
     private volatile KvCacheStats kvStats;
     /** Choices preempted so far; written by the engine thread only. */
     private volatile long preemptions;
+    /** Tokens sampled since start; written by the engine thread only, read by any. */
+    private volatile long generatedTokens;
     /** Set when the loop has ended; guarded by {@code this}, so that no request is queued after the last drain. */
     private boolean ended;
 
@@ -126,6 +129,11 @@ final class GenerationLoop implements Runnable {
     /** Choices preempted (and recomputed later) for lack of KV blocks, since the start. Any thread. */
     long preemptions() {
         return preemptions;
+    }
+
+    /** Tokens sampled since the loop started, for every choice, finished or not. Any thread. */
+    long generatedTokens() {
+        return generatedTokens;
     }
 
     /**
@@ -252,7 +260,7 @@ final class GenerationLoop implements Runnable {
         }
         try {
             step.handle = executor.submit(plan);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             // the releases stay queued: the executor may not have applied them (releasing twice is harmless)
             failMembers(step, e);
             spare.add(step);
@@ -355,7 +363,7 @@ final class GenerationLoop implements Runnable {
         StepResult result;
         try {
             result = step.handle.await();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             failMembers(step, e);
             spare.add(step);
             return;
@@ -373,7 +381,10 @@ final class GenerationLoop implements Runnable {
             String failure = result.failure(i);
             if (failure != null) {
                 failRequest(s.owner(), new IllegalStateException("sampling failed: " + failure));
-            } else if (accept(s, result, i)) {
+                continue;
+            }
+            generatedTokens++; // the engine thread is the only writer
+            if (accept(s, result, i)) {
                 giveBack(s); // before the future completes: a finished request holds no memory
                 kvStats = pool.stats();
                 s.owner().choiceFinished(s.choiceIndex(), s.output());
@@ -405,7 +416,7 @@ final class GenerationLoop implements Runnable {
         });
     }
 
-    private void failMembers(InFlight step, RuntimeException e) {
+    private void failMembers(InFlight step, Throwable e) {
         for (int i = 0; i < step.count; i++) {
             SequenceState s = step.members[i];
             if (s.epoch() == step.epochs[i]) {
@@ -416,7 +427,7 @@ final class GenerationLoop implements Runnable {
         kvStats = pool.stats();
     }
 
-    private void failRequest(RequestState request, RuntimeException e) {
+    private void failRequest(RequestState request, Throwable e) {
         if (request.isDone()) {
             return;
         }

@@ -52,8 +52,8 @@ public final class LocalBackend implements InferenceBackend, MeterBinder {
 
     /**
      * Loads every model of {@code config} into an engine: the executor from {@code executors}, the
-     * tokenizer and chat template from the GGUF metadata, limits from the backend options (see
-     * {@link EngineLimits#fromOptions}).
+     * tokenizer and chat template from the GGUF metadata (ChatML, as llama.cpp falls back to, for a
+     * model without one), limits from the backend options (see {@link EngineLimits#fromOptions}).
      *
      * @param backendName names the device in the chat responses' {@code system_fingerprint}
      * @param executors loads a model file onto the device
@@ -65,7 +65,19 @@ public final class LocalBackend implements InferenceBackend, MeterBinder {
      */
     public static LocalBackend load(BackendConfig config, String backendName,
             Function<Path, ? extends DeviceExecutor> executors, Clock clock) {
-        EngineLimits limits = EngineLimits.fromOptions(config.options());
+        return load(config, backendName, executors, clock, Set.of());
+    }
+
+    /**
+     * {@link #load(BackendConfig, String, Function, Clock)} for a backend that reads options of its own
+     * (a GPU's memory fraction, say) besides the engine's limits.
+     *
+     * @param backendOptions the option names the backend reads itself; any option that is neither one
+     *     of these nor one of {@link EngineLimits#OPTIONS} is refused by name
+     */
+    public static LocalBackend load(BackendConfig config, String backendName,
+            Function<Path, ? extends DeviceExecutor> executors, Clock clock, Set<String> backendOptions) {
+        EngineLimits limits = EngineLimits.fromOptions(config.options(), backendOptions);
         Map<String, LocalEngine> engines = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, Path> model : config.models().entrySet()) {
@@ -94,8 +106,12 @@ public final class LocalBackend implements InferenceBackend, MeterBinder {
                 engine = LocalEngine.builder(name, executor, Tokenizer.fromGguf(gguf));
                 try {
                     // strftime_now: the engine's clock, in local time as Hugging Face's datetime.now()
-                    ChatTemplates.fromMetadata(gguf.metadata(), clock.withZone(ZoneId.systemDefault()))
-                            .ifPresent(engine::chatTemplate);
+                    Clock local = clock.withZone(ZoneId.systemDefault());
+                    engine.chatTemplate(ChatTemplates.fromMetadata(gguf.metadata(), local).orElseGet(() -> {
+                        log.info("model '{}' ({}) has no {}; chat requests use ChatML, as llama.cpp does", name, file,
+                                ChatTemplates.METADATA_KEY);
+                        return ChatTemplates.chatMlFallback(local);
+                    }));
                 } catch (ChatTemplateException e) {
                     // completions still work; chat requests are refused with this reason
                     log.warn("model '{}' ({}): its chat template is unusable, chat requests will be refused: {}",
@@ -147,6 +163,16 @@ public final class LocalBackend implements InferenceBackend, MeterBinder {
             slots += e.limits().maxSequences();
         }
         return (int) Math.min(Integer.MAX_VALUE, 2 * slots);
+    }
+
+    /** The engines' generated tokens, summed. */
+    @Override
+    public long generatedTokens() {
+        long sum = 0;
+        for (LocalEngine e : engines.values()) {
+            sum += e.generatedTokens();
+        }
+        return sum;
     }
 
     @Override

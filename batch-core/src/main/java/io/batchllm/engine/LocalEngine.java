@@ -63,8 +63,9 @@ import org.slf4j.LoggerFactory;
  * and {@value #KV_BLOCKS_IN_USE_METRIC} (gauges), each tagged {@code model}.
  *
  * <p><b>Results.</b> A future completes with a 200 response, a 400 for a request that cannot be served
- * as sent (see {@link RequestException}), or a 500 when the engine failed on that request alone. It
- * completes exceptionally only when the engine is closed first.
+ * as sent (see {@link RequestException}), or a 500 when the engine failed on that request alone (also
+ * when preparing it ran out of stack or heap). It completes exceptionally only when the engine is
+ * closed first.
  *
  * <p>Thread safe: {@link #submit} may be called from any thread. The engine owns the executor and closes
  * it in {@link #close()}.
@@ -110,7 +111,7 @@ public final class LocalEngine implements AutoCloseable, MeterBinder {
                     + " inconsistent, re-export it");
         }
         this.contextLength = config.contextLength();
-        this.endOfGeneration = IntStream.range(0, tokenizer.vocabSize()).filter(tokenizer::isEndOfGeneration).toArray();
+        this.endOfGeneration = EndOfGeneration.tokens(tokenizer, b.chatTemplate);
         this.prompts = new PromptEncoder(modelName, tokenizer, b.chatTemplate,
                 b.chatTemplateProblem != null ? b.chatTemplateProblem : ChatTemplates.noChatTemplate(modelName),
                 contextLength);
@@ -119,6 +120,8 @@ public final class LocalEngine implements AutoCloseable, MeterBinder {
         KvLayout layout = kvLayout(limits, executor);
         executor.allocateKvCache(layout, limits.maxSequences());
         this.pool = new KvBlockPool(layout, limits.prefixSharing());
+        log.info("model {}: generation ends at tokens {}", modelName, IntStream.of(endOfGeneration)
+                .mapToObj(t -> t + " " + tokenizer.rawTokenText(t)).toList());
         log.info("model {}: KV cache of {} tokens ({} blocks of {}, {} MiB), prefix sharing {}, {} sequences, "
                 + "steps of {} tokens", modelName, layout.tokens(), layout.blockCount(), layout.blockSize(),
                 layout.tokens() * executor.kvBytesPerToken() >> 20, limits.prefixSharing() ? "on" : "off",
@@ -182,6 +185,11 @@ public final class LocalEngine implements AutoCloseable, MeterBinder {
         return new Builder(modelName, executor, tokenizer);
     }
 
+    /** Tokens generated since the engine started, those of unfinished requests included. Any thread. */
+    public long generatedTokens() {
+        return loop.generatedTokens();
+    }
+
     /** The model name given to the builder. */
     public String modelName() {
         return modelName;
@@ -215,7 +223,9 @@ public final class LocalEngine implements AutoCloseable, MeterBinder {
         } catch (RequestException e) {
             future.complete(e.toResult());
             return future;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            // A request that exhausts the stack or the heap while it is prepared (a pathological chat
+            // template or message) fails alone: what it allocated is garbage once this frame unwinds.
             log.error("model {}: could not prepare a request", modelName, e);
             future.complete(InferenceResult.error(500, "server_error", "engine_error", null,
                     "the engine could not prepare this request (model " + modelName + "): " + e));

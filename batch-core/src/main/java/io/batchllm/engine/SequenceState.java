@@ -36,7 +36,6 @@ final class SequenceState {
     private final SamplingParams params;
     private final long seed;
     private final int[] endTokens;
-    private final int[] stopTokenIds;
     private final TokenDecoder decoder;
     private final StopMatcher stops;
     private final int contextLength;
@@ -78,7 +77,6 @@ final class SequenceState {
         this.params = owner.request().sampling();
         this.seed = seed;
         this.endTokens = endTokens;
-        this.stopTokenIds = params.stopTokenIds().stream().mapToInt(Integer::intValue).toArray();
         this.decoder = tokenizer.newDecoder();
         this.stops = new StopMatcher(params.stop());
         this.contextLength = contextLength;
@@ -311,12 +309,10 @@ final class SequenceState {
         return false;
     }
 
+    /** Whether the token is one of {@link #endTokens}: the model's end of generation (unless ignored), a stop id. */
     private boolean endsGeneration(int token) {
-        if (!params.ignoreEos() && tokenizer.isEndOfGeneration(token)) {
-            return true;
-        }
-        for (int stop : stopTokenIds) {
-            if (stop == token) {
+        for (int end : endTokens) {
+            if (end == token) {
                 return true;
             }
         }

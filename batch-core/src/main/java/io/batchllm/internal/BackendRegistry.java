@@ -114,6 +114,15 @@ public final class BackendRegistry implements AutoCloseable {
         return (int) Math.min(Integer.MAX_VALUE, sum);
     }
 
+    /** Tokens the backends that count them have generated, unfinished requests included. */
+    public long generatedTokens() {
+        long sum = 0;
+        for (InferenceBackend b : backends) {
+            sum += Math.max(0, b.generatedTokens());
+        }
+        return sum;
+    }
+
     @Override
     public void close() {
         for (InferenceBackend b : backends) {

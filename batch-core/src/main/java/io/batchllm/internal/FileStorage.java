@@ -1,5 +1,6 @@
 package io.batchllm.internal;
 
+import io.batchllm.InsufficientStorageException;
 import io.batchllm.PayloadTooLargeException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,6 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class FileStorage implements AutoCloseable {
     private static final int COPY_BUFFER = 1 << 16;
+    /** A readiness probe's write: a few file-system blocks. */
+    private static final int PROBE_BYTES = 16 * 1024;
 
     private final Path dir;
     private final Path tmp;
@@ -66,7 +69,7 @@ public final class FileStorage implements AutoCloseable {
             }
         } catch (IOException e) {
             deleteQuietly(t);
-            throw new UncheckedIOException("cannot store the upload: " + e.getMessage(), e);
+            throw failure("cannot store the upload", e);
         } catch (RuntimeException e) {
             deleteQuietly(t);
             throw e;
@@ -92,7 +95,30 @@ public final class FileStorage implements AutoCloseable {
             Files.move(temporary, dir.resolve(id), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             deleteQuietly(temporary);
-            throw new UncheckedIOException("cannot store file " + id + ": " + e.getMessage(), e);
+            throw failure("cannot store file " + id, e);
+        }
+    }
+
+    /** 507 when the disk is full (the caller can retry once there is room), else the I/O error. */
+    private static RuntimeException failure(String what, IOException e) {
+        return InsufficientStorageException.isFullDisk(e) ? new InsufficientStorageException("The file cannot be stored", e)
+                : new UncheckedIOException(what + ": " + e.getMessage(), e);
+    }
+
+    /**
+     * Writes a small file into the data directory and removes it again, to learn whether the disk has
+     * room (for readiness).
+     *
+     * @throws InsufficientStorageException when it has none
+     */
+    public void probe() {
+        Path p = tmp.resolve("probe-" + Ids.random(12) + ".part");
+        try {
+            Files.write(p, new byte[PROBE_BYTES]);
+        } catch (IOException e) {
+            throw failure("cannot write into " + tmp, e);
+        } finally {
+            deleteQuietly(p);
         }
         // The rename is durable only once the directory is: an upload is answered after this.
         sync(dir);
@@ -108,7 +134,7 @@ public final class FileStorage implements AutoCloseable {
             ch.force(true);
         } catch (IOException e) {
             if (!Files.isDirectory(p)) {
-                throw new UncheckedIOException("cannot write " + p + " to disk: " + e.getMessage(), e);
+                throw failure("cannot write " + p + " to disk", e);
             }
         }
     }

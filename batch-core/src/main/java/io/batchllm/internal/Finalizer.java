@@ -53,6 +53,7 @@ public final class Finalizer implements AutoCloseable {
     private final ExecutorService executor = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("batchllm-finalizer").daemon().factory());
     private final Set<String> queued = ConcurrentHashMap.newKeySet();
+    private final ThrottledLog failures = new ThrottledLog(log);
 
     public Finalizer(JobStore store, FileStorage storage, Clock clock, ServiceMetrics metrics, boolean outbox,
                      Consumer<String> onTerminal) {
@@ -84,8 +85,8 @@ public final class Finalizer implements AutoCloseable {
         MDC.put("batch_id", id);
         try {
             finalizeBatch(id);
-        } catch (RuntimeException e) {
-            log.error("finalizing batch {} failed; it will be retried: {}", id, e.toString(), e);
+        } catch (RuntimeException | Error e) {
+            failures.error("finalizing batch " + id + " failed; it will be retried", e);
         } finally {
             MDC.remove("batch_id");
         }
@@ -116,7 +117,12 @@ public final class Finalizer implements AutoCloseable {
             }
             case FINALIZING -> end(rec, BatchStatus.FINALIZING, BatchStatus.COMPLETED, null, null);
             case CANCELLING -> {
-                if (store.countActiveLeases(id) == 0) {
+                if (b.inProgressAt() == null) {
+                    // Cancelled while validating: it has no lines (OpenAI counts none). A load stopped by
+                    // the cancel or by a crash may have left rows; they were never shown, so they go.
+                    store.discardRequests(id);
+                    end(rec, BatchStatus.CANCELLING, BatchStatus.CANCELLED, null, null);
+                } else if (store.countActiveLeases(id) == 0) {
                     end(rec, BatchStatus.CANCELLING, BatchStatus.CANCELLED, "batch_cancelled",
                             "This request was not executed because the batch was cancelled.");
                 }

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -20,6 +21,10 @@ import org.slf4j.MDC;
  * the inference path. Each handler call is retried with backoff (Failsafe); a handler that still
  * fails is recorded as failed for that event and delivery moves on. Events are acknowledged (deleted)
  * only after every handler had its turn, so a crash redelivers them: at-least-once.
+ *
+ * <p>{@link #close()} delivers what is pending, for up to the drain bound, so that a service closed
+ * right after a batch ended still tells its handlers; what it cannot deliver in time stays in the
+ * outbox for the next start.
  */
 public final class HandlerDispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HandlerDispatcher.class);
@@ -31,13 +36,16 @@ public final class HandlerDispatcher implements AutoCloseable {
     private final ServiceMetrics metrics;
     private final Clock clock;
     private final Duration idlePoll;
+    private final Duration drainBound;
+    private final ThrottledLog failures = new ThrottledLog(log);
     private final Object signal = new Object();
     private boolean woken;
     private volatile boolean running = true;
     private final Thread thread;
 
+    /** @param drainBound how long {@link #close()} goes on delivering pending events */
     public HandlerDispatcher(JobStore store, List<ResultHandler> handlers, HandlerRetry retrySettings,
-                             ServiceMetrics metrics, Clock clock, Duration idlePoll) {
+                             ServiceMetrics metrics, Clock clock, Duration idlePoll, Duration drainBound) {
         this.store = store;
         List<ResultHandler> sorted = new ArrayList<>(handlers);
         sorted.sort(Comparator.comparingInt(ResultHandler::order));
@@ -50,6 +58,7 @@ public final class HandlerDispatcher implements AutoCloseable {
         this.metrics = metrics;
         this.clock = clock;
         this.idlePoll = idlePoll;
+        this.drainBound = drainBound;
         this.thread = Thread.ofPlatform().name("batchllm-handlers").daemon().unstarted(this::loop);
     }
 
@@ -78,7 +87,7 @@ public final class HandlerDispatcher implements AutoCloseable {
     private void loop() {
         while (running) {
             try {
-                if (deliverOnce() == 0) {
+                if (deliverOnce(() -> running) == 0) {
                     synchronized (signal) {
                         if (!woken && running) {
                             signal.wait(idlePoll.toMillis());
@@ -89,8 +98,8 @@ public final class HandlerDispatcher implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (RuntimeException e) {
-                log.error("handler delivery: {}", e.toString(), e);
+            } catch (RuntimeException | Error e) {
+                failures.error("handler delivery failed; retrying", e);
                 try {
                     Thread.sleep(idlePoll.toMillis());
                 } catch (InterruptedException ie) {
@@ -100,8 +109,8 @@ public final class HandlerDispatcher implements AutoCloseable {
         }
     }
 
-    /** Delivers one poll's worth of events; returns how many. */
-    int deliverOnce() {
+    /** Delivers one poll's worth of events while {@code goOn} holds between them; returns how many. */
+    int deliverOnce(BooleanSupplier goOn) {
         List<OutboxEvent> events = store.pollOutbox(POLL_SIZE);
         metrics.outboxDepth(events.size());
         if (events.isEmpty()) {
@@ -109,7 +118,7 @@ public final class HandlerDispatcher implements AutoCloseable {
         }
         List<Long> delivered = new ArrayList<>(events.size());
         for (OutboxEvent e : events) {
-            if (!running) {
+            if (!goOn.getAsBoolean()) {
                 break;
             }
             String batchId = e.request() != null ? e.request().batchId() : e.batch().batchId();
@@ -147,18 +156,32 @@ public final class HandlerDispatcher implements AutoCloseable {
         }
     }
 
-    /** Stops after the event in hand; undelivered events stay in the outbox for the next start. */
+    /**
+     * Stops the delivery thread after the event in hand, then delivers what is pending on the caller's
+     * thread until the outbox is empty or the drain bound has passed; the rest stays in the outbox for
+     * the next start. Call after the components that add events have stopped.
+     */
     @Override
     public void close() {
         running = false;
         wake();
-        if (thread.getState() == Thread.State.NEW) {
-            return;
-        }
-        try {
-            thread.join(Duration.ofSeconds(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (thread.getState() != Thread.State.NEW) {
+            try {
+                thread.join(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            long deadline = System.nanoTime() + drainBound.toNanos();
+            BooleanSupplier inTime = () -> System.nanoTime() - deadline < 0;
+            try {
+                while (inTime.getAsBoolean() && deliverOnce(inTime) > 0) {
+                    // next poll
+                }
+            } catch (RuntimeException e) {
+                log.warn("could not deliver the pending handler events at close; they stay in the outbox for the "
+                        + "next start: {}", e.toString());
+            }
         }
     }
 }

@@ -25,6 +25,8 @@ final class Maintenance implements AutoCloseable {
     private final Consumer<String> deleteFile;
     private final String owner;
     private final Duration lease;
+    private final ThrottledLog tickFailures = new ThrottledLog(log);
+    private final ThrottledLog renewFailures = new ThrottledLog(log);
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("batchllm-maintenance").daemon().factory());
 
@@ -46,19 +48,20 @@ final class Maintenance implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(this::safeRenew, renew, renew, TimeUnit.MILLISECONDS);
     }
 
+    // Errors are caught too: a scheduled task that throws is never run again.
     private void safeTick() {
         try {
             tick();
-        } catch (RuntimeException e) {
-            log.error("maintenance: {}", e.toString(), e);
+        } catch (RuntimeException | Error e) {
+            tickFailures.error("maintenance failed; retrying", e);
         }
     }
 
     private void safeRenew() {
         try {
             store.renewLeases(owner, lease);
-        } catch (RuntimeException e) {
-            log.error("lease renewal: {}", e.toString(), e);
+        } catch (RuntimeException | Error e) {
+            renewFailures.error("lease renewal failed; retrying", e);
         }
     }
 

@@ -2,6 +2,7 @@ package io.batchllm.internal;
 
 import io.batchllm.BatchStatus;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -10,6 +11,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * The service's meters. Names and tags are documented in {@code docs/operations.md}; keep the two in
@@ -17,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ServiceMetrics {
     private final MeterRegistry registry;
+    private final LongSupplier generatedTokens;
     private final Map<BatchStatus, Counter> transitions = new EnumMap<>(BatchStatus.class);
     private final Counter requestsSucceeded;
     private final Counter requestsFailed;
@@ -29,8 +32,13 @@ public final class ServiceMetrics {
     private final AtomicLong queueDepth = new AtomicLong();
     private final AtomicLong outboxDepth = new AtomicLong();
 
-    public ServiceMetrics(MeterRegistry registry) {
+    /** @param generatedTokens the backends' live token count ({@code batchllm.tokens.generated}) */
+    public ServiceMetrics(MeterRegistry registry, java.util.function.LongSupplier generatedTokens) {
         this.registry = registry;
+        this.generatedTokens = generatedTokens; // the meter holds it weakly
+        FunctionCounter.builder("batchllm.tokens.generated", generatedTokens, LongSupplier::getAsLong)
+                .description("Completion tokens the backends generated, unfinished requests included")
+                .register(registry);
         for (BatchStatus s : BatchStatus.values()) {
             transitions.put(s, Counter.builder("batchllm.batches")
                     .description("Batches that entered a status")

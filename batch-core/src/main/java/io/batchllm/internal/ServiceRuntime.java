@@ -3,6 +3,7 @@ package io.batchllm.internal;
 import io.batchllm.BatchOperations;
 import io.batchllm.BatchStatus;
 import io.batchllm.FileOperations;
+import io.batchllm.InsufficientStorageException;
 import io.batchllm.Page;
 import io.batchllm.RateLimitExceededException;
 import io.batchllm.ServiceClosedException;
@@ -14,6 +15,7 @@ import io.batchllm.store.JobStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,6 +36,8 @@ public final class ServiceRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ServiceRuntime.class);
     /** The caller key used when none is given. */
     public static final String DEFAULT_CALLER = io.batchllm.BatchService.DEFAULT_CALLER;
+    /** How often readiness may probe the disk and the store with a write. */
+    private static final long STORAGE_CHECK_NANOS = 1_000_000_000L;
 
     private final Settings settings;
     private final JobStore store;
@@ -50,6 +54,10 @@ public final class ServiceRuntime implements AutoCloseable {
     private final FileOperations files;
     private final BatchOperations batches;
     private final Object changes = new Object();
+    /** When {@link #storageProblem()} last probed (nanoTime; 0: never), and what it found. */
+    private long storageCheckedAt;
+    private String storageProblem;
+    private final ThrottledLog storageFailures = new ThrottledLog(log);
     private volatile boolean closed;
 
     public ServiceRuntime(Settings settings) {
@@ -59,9 +67,9 @@ public final class ServiceRuntime implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("cannot create data directory " + settings.dataDirectory() + ": " + e, e);
         }
-        this.metrics = new ServiceMetrics(settings.meterRegistry());
         this.backends = new BackendRegistry(settings.backends(), settings.providers(), settings.models(),
                 settings.backendName(), settings.threads(), settings.backendOptions());
+        this.metrics = new ServiceMetrics(settings.meterRegistry(), backends::generatedTokens);
         backends.bindMeters(settings.meterRegistry());
         Set<String> eps = new LinkedHashSet<>();
         for (String m : backends.models()) {
@@ -73,7 +81,7 @@ public final class ServiceRuntime implements AutoCloseable {
         boolean outbox = !settings.handlers().isEmpty();
         this.finalizer = new Finalizer(store, storage, settings.clock(), metrics, outbox, id -> changed());
         this.handlerDispatcher = new HandlerDispatcher(store, settings.handlers(), settings.handlerRetry(), metrics,
-                settings.clock(), settings.pollInterval());
+                settings.clock(), settings.pollInterval(), settings.shutdownTimeout());
         int maxInFlight = settings.maxInFlight() > 0 ? settings.maxInFlight() : Math.max(1, backends.totalMaxInFlight());
         this.worker = new Worker(store, backends, storage, metrics, settings.nodeId(), maxInFlight,
                 settings.leaseDuration(), settings.pollInterval(), outbox, ids -> finalizer.submit(ids),
@@ -201,7 +209,7 @@ public final class ServiceRuntime implements AutoCloseable {
             MDC.put("batch_id", batchId);
             try {
                 validate(batchId);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 if (closed) {
                     // close() did not wait long enough; validation is all or nothing, so the batch is
                     // still validating and the next start validates it again.
@@ -256,6 +264,56 @@ public final class ServiceRuntime implements AutoCloseable {
         if (store.markFileDeleted(id) && !store.isInputOfActiveBatch(id)) {
             storage.delete(id);
         }
+    }
+
+    /**
+     * What keeps the service from doing its work now, one sentence each; empty when it is ready. See
+     * {@link io.batchllm.BatchService#problems()}.
+     */
+    public List<String> problems() {
+        List<String> problems = new ArrayList<>();
+        if (closed) {
+            problems.add("the service is closed");
+            return problems;
+        }
+        for (String thread : worker.stalledThreads()) {
+            problems.add("the worker thread " + thread + " has stopped, so no request runs; restart the service "
+                    + "(the log says why it stopped)");
+        }
+        String storage = storageProblem();
+        if (storage != null) {
+            problems.add(storage);
+        }
+        if (backends.models().isEmpty()) {
+            problems.add("no model has a backend");
+        }
+        return problems;
+    }
+
+    /**
+     * Whether the job store answers a query, and the data directory and the job store can write: a
+     * small write into each, at most once a second (readiness probes can come often). A full disk fails the calls that write, so a service
+     * that cannot write is not ready, and turns ready again by itself once there is room.
+     */
+    private synchronized String storageProblem() {
+        long now = System.nanoTime();
+        if (storageCheckedAt != 0 && now - storageCheckedAt < STORAGE_CHECK_NANOS) {
+            return storageProblem;
+        }
+        storageCheckedAt = now;
+        storageProblem = null;
+        try {
+            store.listBatches(null, null, 1);
+            storage.probe();
+            store.probeWrite();
+        } catch (InsufficientStorageException e) {
+            storageProblem = e.getMessage(); // says that the disk is full and what to do
+        } catch (RuntimeException e) {
+            // The driver's text can name hosts, users and SQL: it goes to the log only.
+            storageFailures.error("readiness: the job store or the data directory does not work", e);
+            storageProblem = "the job store or the data directory does not work; the server log says why";
+        }
+        return storageProblem;
     }
 
     /** The in-flight count, for tests and the crash harness. */

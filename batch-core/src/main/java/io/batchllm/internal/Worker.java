@@ -35,6 +35,12 @@ import org.slf4j.MDC;
  *
  * <p>The in-flight bound is also the crash bound: after a kill, at most {@code maxInFlight} rows were
  * leased and unstored, so at most that many run again.
+ *
+ * <p>Neither thread dies of a failure, {@link Error}s such as {@link OutOfMemoryError} included: a
+ * request whose body or backend call fails gets a 500 result and the others go on (a group the backend
+ * rejects is submitted again one request at a time), and a failing store is retried after a pause,
+ * logged at most every 30 s. {@link #stalledThreads()} names a thread that ended anyway, which makes
+ * the service not ready.
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -61,6 +67,8 @@ public final class Worker implements AutoCloseable {
     private boolean woken;
     private final Thread dispatcher;
     private final Thread writer;
+    private final ThrottledLog dispatchFailures = new ThrottledLog(log);
+    private final ThrottledLog storeFailures = new ThrottledLog(log);
 
     /** A finished request waiting to be stored. */
     private record Done(ClaimedRequest claim, InferenceResult result, long startedNanos) {
@@ -122,8 +130,8 @@ public final class Worker implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (RuntimeException e) {
-                log.error("dispatcher: {}", e.toString(), e);
+            } catch (RuntimeException | Error e) {
+                dispatchFailures.error("dispatcher: could not claim requests; retrying", e);
                 try {
                     awaitSignal(idlePoll.toMillis());
                 } catch (InterruptedException ie) {
@@ -142,6 +150,7 @@ public final class Worker implements AutoCloseable {
         }
     }
 
+    /** Hands the claims to their backends; every claim ends with a future or a result, whatever fails. */
     private void dispatch(List<ClaimedRequest> claims) {
         long now = System.nanoTime();
         Map<InferenceBackend, List<ClaimedRequest>> groups = new LinkedHashMap<>();
@@ -164,29 +173,48 @@ public final class Worker implements AutoCloseable {
                     String body = files.read(c.inputFileId(), c.bodyOffset(), c.bodyLength());
                     requests.add(new InferenceRequest(c.batchId() + "#" + c.lineNo(), c.endpoint(), c.model(), body));
                     sent.add(c);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     finish(c, InferenceResult.error(500, "server_error", "input_unreadable", null,
-                            "could not read the request body: " + e.getMessage()), now);
+                            "could not read the request body: " + e), now);
                 }
             }
-            List<CompletableFuture<InferenceResult>> futures;
             try {
-                futures = g.getKey().submit(requests);
-                if (futures.size() != requests.size()) {
-                    throw new IllegalStateException("backend returned " + futures.size() + " futures for "
-                            + requests.size() + " requests");
+                attach(sent, submit(g.getKey(), requests), now);
+            } catch (RuntimeException | Error e) {
+                if (requests.size() == 1) {
+                    finish(sent.getFirst(), backendFailure(e), now);
+                    continue;
                 }
-            } catch (RuntimeException e) {
-                log.error("backend rejected {} requests: {}", requests.size(), e.toString(), e);
-                for (ClaimedRequest c : sent) {
-                    finish(c, backendFailure(e), now);
+                // One bad request (an OutOfMemoryError preparing it, say) must not fail the others: submit
+                // them one at a time, so that only the ones the backend rejects alone fail. Work the
+                // backend queued before it threw is never seen, so no line gets two results.
+                dispatchFailures.error("the backend rejected a group of " + requests.size() + " requests; "
+                        + "submitting them one at a time", e);
+                for (int i = 0; i < sent.size(); i++) {
+                    try {
+                        attach(List.of(sent.get(i)), submit(g.getKey(), List.of(requests.get(i))), now);
+                    } catch (RuntimeException | Error single) {
+                        finish(sent.get(i), backendFailure(single), now);
+                    }
                 }
-                continue;
             }
-            for (int i = 0; i < sent.size(); i++) {
-                ClaimedRequest c = sent.get(i);
-                futures.get(i).whenComplete((r, ex) -> finish(c, ex == null && r != null ? r : backendFailure(ex), now));
-            }
+        }
+    }
+
+    private static List<CompletableFuture<InferenceResult>> submit(InferenceBackend backend,
+                                                                    List<InferenceRequest> requests) {
+        List<CompletableFuture<InferenceResult>> futures = backend.submit(requests);
+        if (futures.size() != requests.size()) {
+            throw new IllegalStateException("backend returned " + futures.size() + " futures for "
+                    + requests.size() + " requests");
+        }
+        return futures;
+    }
+
+    private void attach(List<ClaimedRequest> sent, List<CompletableFuture<InferenceResult>> futures, long now) {
+        for (int i = 0; i < sent.size(); i++) {
+            ClaimedRequest c = sent.get(i);
+            futures.get(i).whenComplete((r, ex) -> finish(c, ex == null && r != null ? r : backendFailure(ex), now));
         }
     }
 
@@ -213,9 +241,9 @@ public final class Worker implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 // The rows stay leased; when their leases run out another claim re-runs them.
-                log.error("could not store {} results: {}", group.size(), e.toString(), e);
+                storeFailures.error("could not store " + group.size() + " results", e);
                 inFlight.addAndGet(-group.size());
             } finally {
                 group.clear();
@@ -254,6 +282,21 @@ public final class Worker implements AutoCloseable {
         if (!stored.batchesToFinalize().isEmpty()) {
             onBatchesReady.accept(stored.batchesToFinalize());
         }
+    }
+
+    /**
+     * The worker's threads that ended while the worker runs (none normally), for readiness: a service
+     * whose dispatcher died would accept batches and never run them.
+     */
+    public List<String> stalledThreads() {
+        List<String> dead = new ArrayList<>();
+        if (claiming && dispatcher.getState() == Thread.State.TERMINATED) {
+            dead.add(dispatcher.getName());
+        }
+        if (writing && writer.getState() == Thread.State.TERMINATED) {
+            dead.add(writer.getName());
+        }
+        return dead;
     }
 
     /**

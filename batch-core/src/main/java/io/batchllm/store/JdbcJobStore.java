@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.SQLExceptionOverride;
 import io.batchllm.Batch;
 import io.batchllm.BatchError;
 import io.batchllm.BatchErrors;
@@ -12,6 +13,7 @@ import io.batchllm.BatchStatus;
 import io.batchllm.BatchUsage;
 import io.batchllm.FileObject;
 import io.batchllm.FilePurpose;
+import io.batchllm.InsufficientStorageException;
 import io.batchllm.ListOrder;
 import io.batchllm.RequestCounts;
 import io.batchllm.spi.BatchOutcome;
@@ -25,28 +27,40 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
  * The {@link JobStore} on a JDBC database through a HikariCP pool: H2 (file mode, the embedded
  * default) or PostgreSQL. The schema is created or upgraded on open ({@link SchemaMigrator}).
  *
- * <p>Thread safe. Every method is one transaction.
+ * <p>On embedded H2 the store adds {@code WRITE_DELAY=0} (each commit is in the file before it
+ * returns) and {@code DB_CLOSE_ON_EXIT=FALSE} (the service, not H2's own shutdown hook, closes the
+ * database, after it has stored what finished) to a URL that does not set them.
+ *
+ * <p>Thread safe. Every method is one transaction, except {@link #loadRequests}, which loads in small ones.
  */
 public final class JdbcJobStore implements JobStore {
 
     /** Pool size: enough for the worker, the writer, finalization, handlers and API callers at once. */
     public static final int DEFAULT_POOL_SIZE = 8;
-    private static final int LOAD_FLUSH_ROWS = 1000;
+    /** Request rows per transaction while loading a batch (and per transaction when deleting them). */
+    static final int LOAD_CHUNK_ROWS = 1000;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String BATCH_COLUMNS = "id, endpoint, input_file_id, completion_window, status, stop_reason, "
             + "created_at, in_progress_at, expires_at, finalizing_at, completed_at, failed_at, expired_at, cancelling_at, "
@@ -56,34 +70,51 @@ public final class JdbcJobStore implements JobStore {
 
     private final HikariDataSource dataSource;
     private final SqlDialect dialect;
+    /**
+     * H2 makes a commit visible to other connections before it has written it to the file: the
+     * commit first marks the transaction committed, then walks its undo log, then stores the change.
+     * A caller shown a status in that moment would find it gone after a crash. So on H2, reads whose
+     * result callers see ({@link #shown}) wait while a commit is in progress, and commits wait for
+     * such reads: a caller is shown only what is durable. Null on PostgreSQL, which makes a commit
+     * visible only once it is durable.
+     */
+    private final ReadWriteLock visibility;
 
     private JdbcJobStore(HikariDataSource dataSource, SqlDialect dialect) {
         this.dataSource = dataSource;
         this.dialect = dialect;
+        this.visibility = dialect == SqlDialect.H2 ? new ReentrantReadWriteLock() : null;
     }
 
-    /**
-     * The embedded default: an H2 database in file mode at {@code dataDirectory/batchllm}.
-     * {@code WRITE_DELAY=0} makes each commit reach the file before it returns, so a killed process
-     * loses no committed result.
-     */
+    /** The embedded default: an H2 database in file mode at {@code dataDirectory/batchllm}. */
     public static JdbcJobStore h2(Path dataDirectory) {
-        String url = "jdbc:h2:file:" + dataDirectory.toAbsolutePath().resolve("batchllm") + ";WRITE_DELAY=0";
-        return open(url, "sa", "", DEFAULT_POOL_SIZE);
+        return open("jdbc:h2:file:" + dataDirectory.toAbsolutePath().resolve("batchllm"), "sa", "", DEFAULT_POOL_SIZE);
     }
 
     /** A store on any supported JDBC URL ({@code jdbc:h2:…} or {@code jdbc:postgresql:…}). */
     public static JdbcJobStore open(String jdbcUrl, String user, String password, int poolSize) {
         SqlDialect dialect = SqlDialect.forUrl(jdbcUrl);
         HikariConfig cfg = new HikariConfig();
-        cfg.setJdbcUrl(jdbcUrl);
+        cfg.setJdbcUrl(dialect == SqlDialect.H2 ? embeddedH2Settings(jdbcUrl) : jdbcUrl);
         cfg.setUsername(user);
         cfg.setPassword(password);
         cfg.setMaximumPoolSize(poolSize);
         cfg.setPoolName("batchllm-store");
         cfg.setAutoCommit(true);
         cfg.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
-        HikariDataSource ds = new HikariDataSource(cfg);
+        // H2 closes its database after a failed write (a full disk); its connections are dead from then
+        // on. tx() then evicts the whole pool, so that the next connection opens the database again once
+        // the disk has room: no restart needed. The pool itself leaves them be: it would log a stack
+        // trace for every one, on every failed write, for as long as the disk stays full.
+        cfg.setExceptionOverride(new LeaveClosedH2ConnectionsToTx());
+        HikariDataSource ds;
+        try {
+            ds = new HikariDataSource(cfg);
+        } catch (RuntimeException e) {
+            throw inUse(e) ? new StoreException("the database " + jdbcUrl + " is in use by another process: embedded "
+                    + "H2 admits one process at a time (a BatchLLM server or run-batch on the same data directory?); "
+                    + "stop that process or use another data directory", e) : e;
+        }
         try {
             new SchemaMigrator(dialect).migrate(ds);
         } catch (RuntimeException e) {
@@ -91,6 +122,81 @@ public final class JdbcJobStore implements JobStore {
             throw e;
         }
         return new JdbcJobStore(ds, dialect);
+    }
+
+    /**
+     * An embedded H2 URL with the settings durability needs, unless the URL sets them itself:
+     * {@code WRITE_DELAY=0}, so that a commit is in the file before it returns (H2's default delays it
+     * by 500 ms, and a kill then loses what callers were shown), and {@code DB_CLOSE_ON_EXIT=FALSE}, so
+     * that H2's own shutdown hook does not close the database while the service, in its shutdown
+     * hook, still stores results. Server and in-memory URLs are left as they are.
+     */
+    static String embeddedH2Settings(String url) {
+        if (url.startsWith("jdbc:h2:tcp:") || url.startsWith("jdbc:h2:ssl:") || url.startsWith("jdbc:h2:mem:")) {
+            return url;
+        }
+        String upper = url.toUpperCase(Locale.ROOT);
+        StringBuilder b = new StringBuilder(url);
+        if (!upper.contains(";WRITE_DELAY=")) {
+            b.append(";WRITE_DELAY=0");
+        }
+        if (!upper.contains(";DB_CLOSE_ON_EXIT=")) {
+            b.append(";DB_CLOSE_ON_EXIT=FALSE");
+        }
+        return b.toString();
+    }
+
+    /** Leaves connections that failed with H2's "the database has been closed" to tx(), which evicts them all. */
+    private static final class LeaveClosedH2ConnectionsToTx implements SQLExceptionOverride {
+        @java.lang.Override
+        public Override adjudicate(SQLException e) {
+            return closedCode(e) ? Override.DO_NOT_EVICT : Override.CONTINUE_EVICT;
+        }
+    }
+
+    private static boolean closedCode(SQLException e) {
+        return e.getErrorCode() == org.h2.api.ErrorCode.DATABASE_IS_CLOSED
+                || e.getErrorCode() == org.h2.api.ErrorCode.DATABASE_CALLED_AT_SHUTDOWN;
+    }
+
+    /** Whether {@code e}, a cause or a suppressed exception says the H2 database closed itself. */
+    private static boolean databaseClosed(Throwable e) {
+        return anyInChain(e, t -> t instanceof SQLException sql && closedCode(sql));
+    }
+
+    /** Whether {@code e}, one of its causes or of their suppressed exceptions, matches. */
+    private static boolean anyInChain(Throwable e, Predicate<Throwable> matches) {
+        // H2's exceptions after a failed write refer to each other in a cycle: visit each once.
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        ArrayDeque<Throwable> todo = new ArrayDeque<>(List.of(e));
+        while (!todo.isEmpty()) {
+            Throwable t = todo.pop();
+            if (!seen.add(t)) {
+                continue;
+            }
+            if (matches.test(t)) {
+                return true;
+            }
+            if (t.getCause() != null) {
+                todo.push(t.getCause());
+            }
+            todo.addAll(List.of(t.getSuppressed()));
+        }
+        return false;
+    }
+
+    /** The exception callers see for a failed store operation: 507 when the disk is full. */
+    private static RuntimeException failure(SQLException e) {
+        if (InsufficientStorageException.isFullDisk(e)) {
+            return new InsufficientStorageException("The job store cannot write", e);
+        }
+        return new StoreException("job store operation failed: " + e.getMessage(), e);
+    }
+
+    /** Whether opening failed because another process holds the H2 file (H2 error 90020). */
+    private static boolean inUse(Throwable e) {
+        return anyInChain(e, t -> t instanceof SQLException sql
+                && sql.getErrorCode() == org.h2.api.ErrorCode.DATABASE_ALREADY_OPEN_1);
     }
 
     /** The pool, for components that share the database (such as a JDBC result handler). */
@@ -106,20 +212,70 @@ public final class JdbcJobStore implements JobStore {
     }
 
     private <T> T tx(SqlWork<T> work) {
+        return tx(work, false);
+    }
+
+    /** A read whose result is shown to callers: it sees only commits that are durable ({@link #visibility}). */
+    private <T> T shown(SqlWork<T> work) {
+        if (visibility == null) {
+            return tx(work, false);
+        }
+        Lock read = visibility.readLock();
+        read.lock();
+        try {
+            return tx(work, true);
+        } finally {
+            read.unlock();
+        }
+    }
+
+    private <T> T tx(SqlWork<T> work, boolean shownRead) {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
                 T result = work.run(c);
-                c.commit();
+                if (shownRead) {
+                    c.commit(); // read only, and under the read lock: nothing to make visible
+                } else {
+                    commit(c);
+                }
+                c.setAutoCommit(true);
                 return result;
             } catch (SQLException | RuntimeException e) {
-                c.rollback();
+                rollback(c, e);
                 throw e;
-            } finally {
-                c.setAutoCommit(true);
             }
         } catch (SQLException e) {
-            throw new StoreException("job store operation failed: " + e.getMessage(), e);
+            if (databaseClosed(e)) {
+                // Every pooled connection is dead with it; new ones open the database again.
+                dataSource.getHikariPoolMXBean().softEvictConnections();
+            }
+            throw failure(e);
+        }
+    }
+
+    /** Rolls back after {@code failure}; a connection too broken to roll back must not hide why it failed. */
+    private static void rollback(Connection c, Exception failure) {
+        try {
+            c.rollback();
+            c.setAutoCommit(true);
+        } catch (SQLException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /** Commits; on H2, while no shown read runs, so that none sees the commit before it is durable. */
+    private void commit(Connection c) throws SQLException {
+        if (visibility == null) {
+            c.commit();
+            return;
+        }
+        Lock write = visibility.writeLock();
+        write.lock();
+        try {
+            c.commit();
+        } finally {
+            write.unlock();
         }
     }
 
@@ -150,7 +306,7 @@ public final class JdbcJobStore implements JobStore {
 
     @Override
     public Optional<FileRecord> findFile(String id) {
-        return tx(c -> {
+        return shown(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT " + FILE_COLUMNS + " FROM files WHERE id = ?")) {
                 ps.setString(1, id);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -180,7 +336,7 @@ public final class JdbcJobStore implements JobStore {
         }
         sql.append(" ORDER BY seq ").append(asc ? "ASC" : "DESC").append(" LIMIT ?");
         args.add(limit);
-        return tx(c -> {
+        return shown(c -> {
             try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
                 bind(ps, args);
                 List<FileRecord> out = new ArrayList<>();
@@ -256,7 +412,7 @@ public final class JdbcJobStore implements JobStore {
 
     @Override
     public Optional<BatchRecord> findBatch(String id) {
-        return tx(c -> findBatch(c, id));
+        return shown(c -> findBatch(c, id));
     }
 
     private static Optional<BatchRecord> findBatch(Connection c, String id) throws SQLException {
@@ -283,7 +439,7 @@ public final class JdbcJobStore implements JobStore {
         }
         sql.append(" ORDER BY seq DESC LIMIT ?");
         args.add(limit);
-        return tx(c -> {
+        return shown(c -> {
             try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
                 bind(ps, args);
                 List<BatchRecord> out = new ArrayList<>();
@@ -530,11 +686,7 @@ public final class JdbcJobStore implements JobStore {
             if (active.isEmpty()) {
                 return List.of();
             }
-            long token;
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT " + dialect.nextToken())) {
-                rs.next();
-                token = rs.getLong(1);
-            }
+            long token = nextToken(c);
             List<ClaimedRequest> won = new ArrayList<>();
             for (ActiveBatch b : active) {
                 int want = max - won.size();
@@ -828,112 +980,211 @@ public final class JdbcJobStore implements JobStore {
     }
 
     @Override
+    public void probeWrite() {
+        // Setting a column to itself still makes a new row version that the commit must write.
+        tx(c -> {
+            try (Statement st = c.createStatement()) {
+                return st.executeUpdate("UPDATE schema_version SET applied_at = applied_at WHERE version = 1");
+            }
+        });
+    }
+
+    @Override
     public void close() {
         dataSource.close();
     }
 
     // ---------------------------------------------------------------- the loader
 
-    /** Holds one connection and transaction from the first row to commit or close. */
+    /**
+     * Loads a batch's rows in transactions of {@value #LOAD_CHUNK_ROWS} rows while the batch stays
+     * {@code validating}, where nothing else looks at its rows (claims, finalization and counts only
+     * look at batches past validation). No transaction is large: H2 recovers the large transaction
+     * of a killed process badly (rows lost, "row not found in primary index", rows left behind that
+     * make the next validation hit duplicate keys), and commits a large one for a long moment during
+     * which other connections already see it.
+     *
+     * <p>The loader draws a fencing token and writes it to the batch row; each of its transactions
+     * first locks the batch row and checks the token. A new loader (after a crash, or on a node that
+     * started while another validated) takes the load over, deletes what the previous one stored,
+     * and the previous one stops at its next transaction instead of mixing its rows in.
+     */
     private final class JdbcRequestLoader implements RequestLoader {
         private final String batchId;
-        private final Connection connection;
-        private final PreparedStatement insert;
-        private int pending;
+        private final long token;
+        private final List<RequestRow> pending = new ArrayList<>(LOAD_CHUNK_ROWS);
+        /** Whether this loader still holds the load: its token is on the batch, which is validating. */
+        private boolean holding;
         private long total;
         private long preFailed;
-        private boolean done;
+        private boolean committed;
         private boolean closed;
 
         JdbcRequestLoader(String batchId) {
             this.batchId = batchId;
-            try {
-                this.connection = dataSource.getConnection();
-                connection.setAutoCommit(false);
-                this.insert = connection.prepareStatement("INSERT INTO requests (batch_id, line_no, custom_id, "
-                        + "body_offset, body_length, state, status_code, result_body, error_code, error_message, "
-                        + "prompt_tokens, completion_tokens, cached_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,0,0,0)");
-            } catch (SQLException e) {
-                throw new StoreException("cannot start loading requests: " + e.getMessage(), e);
+            this.token = tx(c -> {
+                long t = nextToken(c);
+                try (PreparedStatement ps = c.prepareStatement("UPDATE batches SET load_token = ? WHERE id = ? "
+                        + "AND status = 'validating'")) {
+                    ps.setLong(1, t);
+                    ps.setString(2, batchId);
+                    return ps.executeUpdate() == 1 ? t : 0L;
+                }
+            });
+            this.holding = token != 0;
+            if (holding) {
+                deleteRows(batchId, token); // what an interrupted load of this batch left
             }
         }
 
         @Override
         public void add(RequestRow row) {
-            try {
-                insert.setString(1, batchId);
-                insert.setInt(2, row.lineNo());
-                insert.setString(3, row.customId());
-                insert.setLong(4, row.bodyOffset());
-                insert.setInt(5, row.bodyLength());
-                StoredResult f = row.preFailed();
-                insert.setInt(6, f == null ? 0 : 2);
-                if (f == null) {
-                    insert.setNull(7, Types.INTEGER);
-                } else {
-                    insert.setInt(7, f.statusCode());
-                }
-                insert.setString(8, f == null ? null : f.body());
-                insert.setString(9, f == null ? null : f.errorCode());
-                insert.setString(10, f == null ? null : f.errorMessage());
-                insert.addBatch();
-                total++;
-                if (f != null) {
-                    preFailed++;
-                }
-                if (++pending >= LOAD_FLUSH_ROWS) {
-                    insert.executeBatch();
-                    pending = 0;
-                }
-            } catch (SQLException e) {
-                throw new StoreException("cannot store request line " + row.lineNo() + ": " + e.getMessage(), e);
+            if (!holding) {
+                return; // cancelled or taken over: commit will say so
+            }
+            pending.add(row);
+            total++;
+            if (row.preFailed() != null) {
+                preFailed++;
+            }
+            if (pending.size() >= LOAD_CHUNK_ROWS) {
+                holding = tx(c -> holdsLoad(c, true) && insertPending(c));
+                pending.clear();
             }
         }
 
         @Override
         public boolean commit(String model, long at) {
-            try {
-                if (pending > 0) {
-                    insert.executeBatch();
-                    pending = 0;
-                }
-                try (PreparedStatement ps = connection.prepareStatement("UPDATE batches SET status = 'in_progress', "
-                        + "in_progress_at = ?, model = ?, total = ?, failed = ? WHERE id = ? AND status = 'validating'")) {
-                    ps.setLong(1, at);
-                    ps.setString(2, model);
-                    ps.setLong(3, total);
-                    ps.setLong(4, preFailed);
-                    ps.setString(5, batchId);
-                    if (ps.executeUpdate() != 1) {
-                        connection.rollback();
-                        done = true;
+            if (holding) {
+                committed = tx(c -> {
+                    if (!holdsLoad(c, true) || !insertPending(c)) {
                         return false;
                     }
-                }
-                connection.commit();
-                done = true;
-                return true;
-            } catch (SQLException e) {
-                throw new StoreException("cannot commit the requests of " + batchId + ": " + e.getMessage(), e);
+                    try (PreparedStatement ps = c.prepareStatement("UPDATE batches SET status = 'in_progress', "
+                            + "in_progress_at = ?, model = ?, total = ?, failed = ?, load_token = NULL "
+                            + "WHERE id = ? AND status = 'validating' AND load_token = ?")) {
+                        ps.setLong(1, at);
+                        ps.setString(2, model);
+                        ps.setLong(3, total);
+                        ps.setLong(4, preFailed);
+                        ps.setString(5, batchId);
+                        ps.setLong(6, token);
+                        return ps.executeUpdate() == 1;
+                    }
+                });
             }
+            pending.clear();
+            holding = false;
+            close();
+            return committed;
         }
 
+        /** Inserts the pending rows; true (so that callers can chain it). */
+        private boolean insertPending(Connection c) throws SQLException {
+            if (pending.isEmpty()) {
+                return true;
+            }
+            try (PreparedStatement insert = c.prepareStatement("INSERT INTO requests (batch_id, line_no, custom_id, "
+                    + "body_offset, body_length, state, status_code, result_body, error_code, error_message, "
+                    + "prompt_tokens, completion_tokens, cached_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,0,0,0)")) {
+                for (RequestRow row : pending) {
+                    insert.setString(1, batchId);
+                    insert.setInt(2, row.lineNo());
+                    insert.setString(3, row.customId());
+                    insert.setLong(4, row.bodyOffset());
+                    insert.setInt(5, row.bodyLength());
+                    StoredResult f = row.preFailed();
+                    insert.setInt(6, f == null ? 0 : 2);
+                    if (f == null) {
+                        insert.setNull(7, Types.INTEGER);
+                    } else {
+                        insert.setInt(7, f.statusCode());
+                    }
+                    insert.setString(8, f == null ? null : f.body());
+                    insert.setString(9, f == null ? null : f.errorCode());
+                    insert.setString(10, f == null ? null : f.errorMessage());
+                    insert.addBatch();
+                }
+                insert.executeBatch();
+            }
+            return true;
+        }
+
+        /** Locks the batch row; whether this loader's token is on it (and it is validating, if asked). */
+        private boolean holdsLoad(Connection c, boolean validating) throws SQLException {
+            return loadTokenMatches(c, batchId, token, validating);
+        }
+
+        /** Unless committed, deletes the rows this loader stored, as long as it is still the batch's loader. */
         @Override
         public void close() {
             if (closed) {
                 return;
             }
             closed = true;
-            try {
-                if (!done) {
-                    connection.rollback();
-                }
-                insert.close();
-                connection.setAutoCommit(true);
-                connection.close();
-            } catch (SQLException e) {
-                throw new StoreException("cannot close the request loader: " + e.getMessage(), e);
+            pending.clear();
+            if (!committed && token != 0) {
+                deleteRows(batchId, token);
             }
+        }
+    }
+
+    @Override
+    public void discardRequests(String batchId) {
+        deleteRows(batchId, 0);
+    }
+
+    /**
+     * Deletes a batch's request rows, {@value #LOAD_CHUNK_ROWS} per transaction; with a non-zero
+     * {@code loadToken}, only while that token is on the batch row (a loader cleaning up after itself
+     * must not delete the rows of the loader that took over).
+     */
+    private void deleteRows(String batchId, long loadToken) {
+        int deleted;
+        do {
+            deleted = tx(c -> {
+                if (loadToken != 0 && !loadTokenMatches(c, batchId, loadToken, false)) {
+                    return 0;
+                }
+                int first;
+                try (PreparedStatement ps = c.prepareStatement("SELECT MIN(line_no) FROM requests WHERE batch_id = ?")) {
+                    ps.setString(1, batchId);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        first = rs.getInt(1);
+                        if (rs.wasNull()) {
+                            return 0;
+                        }
+                    }
+                }
+                // A range of line numbers holds at most as many rows (rows are lines of the file).
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM requests WHERE batch_id = ? "
+                        + "AND line_no >= ? AND line_no < ?")) {
+                    ps.setString(1, batchId);
+                    ps.setInt(2, first);
+                    ps.setInt(3, first + LOAD_CHUNK_ROWS);
+                    return ps.executeUpdate();
+                }
+            });
+        } while (deleted > 0);
+    }
+
+    /** Locks the batch row (so that a takeover waits for this transaction); whether {@code loadToken} is on it. */
+    private static boolean loadTokenMatches(Connection c, String batchId, long loadToken, boolean validating)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT status, load_token FROM batches WHERE id = ? FOR UPDATE")) {
+            ps.setString(1, batchId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getLong(2) == loadToken
+                        && (!validating || BatchStatus.VALIDATING.wire().equals(rs.getString(1)));
+            }
+        }
+    }
+
+    private long nextToken(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT " + dialect.nextToken())) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 

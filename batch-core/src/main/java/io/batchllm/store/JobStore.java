@@ -65,10 +65,18 @@ public interface JobStore extends AutoCloseable {
     List<String> expiredFiles(long now);
 
     /**
-     * Starts loading a batch's request rows, all or nothing: rows added to the loader become visible
-     * only when {@link RequestLoader#commit} moves the batch to {@code in_progress}.
+     * Starts loading a batch's request rows, all or nothing: the batch moves to {@code in_progress}
+     * with all its rows at {@link RequestLoader#commit}, and until then nothing runs them. Rows that an
+     * earlier, interrupted load of the batch left are deleted first. At most one loader holds a batch:
+     * starting another one stops the first (its commit returns false).
      */
     RequestLoader loadRequests(String batchId);
+
+    /**
+     * Deletes the request rows of a batch that never left {@code validating} (a load stopped by a
+     * cancel or a crash), in small transactions. Nothing is shown of such rows.
+     */
+    void discardRequests(String batchId);
 
     /** {@code validating|in_progress → cancelling}. */
     boolean requestCancel(String batchId, long at);
@@ -139,24 +147,31 @@ public interface JobStore extends AutoCloseable {
     /** How many handler failures are recorded for a batch (for operators and tests). */
     long countHandlerFailures(String batchId);
 
+    /**
+     * Commits a trivial change, to learn whether the database can write now (readiness, and recovery
+     * after a full disk).
+     */
+    void probeWrite();
+
     /** Releases connections. */
     @Override
     void close();
 
-    /** Loads a batch's rows in one transaction; not thread safe. */
+    /** Loads a batch's rows; not thread safe. */
     interface RequestLoader extends AutoCloseable {
-        /** Adds a row; rows may be flushed early but stay invisible until commit. */
+        /** Adds a row; rows may be stored early, but nothing runs them before commit. */
         void add(RequestRow row);
 
         /**
-         * Moves the batch {@code validating → in_progress} with its rows, model and counts, in the
-         * same transaction. Lines added with a pre-failed result count as failed already.
+         * Moves the batch {@code validating → in_progress} with its rows, model and counts. Lines added
+         * with a pre-failed result count as failed already. Closes the loader.
          *
-         * @return false (and nothing stored) if the batch was no longer validating (cancelled meanwhile)
+         * @return false (and the rows removed again) if the batch was no longer validating (cancelled
+         *     meanwhile) or another loader took it over
          */
         boolean commit(String model, long at);
 
-        /** Rolls back unless committed. Idempotent. */
+        /** Unless committed, removes the rows this loader stored. Idempotent. */
         @Override
         void close();
     }

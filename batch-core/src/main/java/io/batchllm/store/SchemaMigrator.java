@@ -26,7 +26,7 @@ public final class SchemaMigrator {
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);
 
     /** The schema version this code writes and reads. */
-    public static final int CURRENT_VERSION = 3;
+    public static final int CURRENT_VERSION = 4;
 
     private final SqlDialect dialect;
 

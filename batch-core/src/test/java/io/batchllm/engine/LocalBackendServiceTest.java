@@ -3,6 +3,7 @@ package io.batchllm.engine;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,10 +16,13 @@ import io.batchllm.FileObject;
 import io.batchllm.FilePurpose;
 import io.batchllm.RequestCounts;
 import io.batchllm.engine.cpu.CpuBackendProvider;
+import io.batchllm.modelfiles.ModelLocator;
+import io.batchllm.modelfiles.ModelNotFoundException;
 import io.batchllm.testing.Harness;
 import io.batchllm.testing.Jsonl;
 import io.batchllm.testing.TestBackend;
 import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -75,8 +79,14 @@ class LocalBackendServiceTest {
         }
     }
 
+    /**
+     * llama.cpp (c392e50's llama-simple, greedy) on stories260K with the ChatML rendering of one user
+     * message "Tell me a story": 49 prompt tokens with BOS, then this text.
+     */
+    private static final String LLAMA_CPP_CHATML_TEXT = "\"Here?\" Annabyed.\n\"Okay, An";
+
     @Test
-    void chatLinesRunOnTheDemoModelAndChatToStoriesLandsInTheErrorFile() throws Exception {
+    void chatLinesRunOnTheDemoModelAndChatToStoriesCompletesThroughTheChatMlFallback() throws Exception {
         try (Harness h = harness("chat", Map.of())) {
             ObjectNode demoChat = Bodies.chat(DemoModel.NAME, "Tell me a story").put("max_tokens", 8);
             String demoLines = Bodies.line("demo-0", "/v1/chat/completions", demoChat) + "\n"
@@ -88,15 +98,14 @@ class LocalBackendServiceTest {
                 assertEquals("assistant", line.at("/response/body/choices/0/message/role").asText());
             }
 
-            String storiesChat = Bodies.line("stories-chat", "/v1/chat/completions", Bodies.chat(STORIES, "Hi"));
-            Batch b = create(h, storiesChat + "\n", Endpoint.CHAT_COMPLETIONS);
-            assertEquals(new RequestCounts(1, 0, 1), b.requestCounts());
-            assertNull(b.outputFileId());
-            JsonNode line = h.lines(b.errorFileId()).get(0);
-            assertEquals(400, line.at("/response/status_code").asInt(), line.toString());
-            String message = line.at("/response/body/error/message").asText();
-            assertTrue(message.contains("model stories has no chat template"), message);
-            assertTrue(message.contains("send /v1/completions requests with a prompt instead"), message);
+            // stories260K's GGUF has no chat template: ChatML, as llama.cpp falls back to
+            ObjectNode storiesChat = Bodies.chat(STORIES, "Tell me a story").put("max_tokens", 16).put("temperature", 0);
+            JsonNode line = run(h, Bodies.line("stories-chat", "/v1/chat/completions", storiesChat) + "\n",
+                    Endpoint.CHAT_COMPLETIONS, 1).get("stories-chat");
+            assertEquals(200, line.at("/response/status_code").asInt(), line.toString());
+            assertEquals(49, line.at("/response/body/usage/prompt_tokens").asInt(), "llama.cpp's prompt length");
+            String text = line.at("/response/body/choices/0/message/content").asText();
+            assertTrue(text.length() > 15 && LLAMA_CPP_CHATML_TEXT.startsWith(text), text);
         }
     }
 
@@ -107,20 +116,49 @@ class LocalBackendServiceTest {
                 .model(STORIES, StoriesReference.MODEL).backendName("cpu").threads(1)
                 .pollInterval(Duration.ofMillis(20)).build()) {
             assertEquals(Set.of(STORIES), service.models());
-            String line = Bodies.line("only", "/v1/completions", Bodies.greedy(STORIES, ref.prompt(), 10));
-            FileObject input = service.files().upload(new ByteArrayInputStream((line + "\n").getBytes(UTF_8)),
-                    "input.jsonl", FilePurpose.BATCH);
-            Batch done = service.batches().await(service.batches().create(input.id(), Endpoint.COMPLETIONS).id(),
-                    Duration.ofSeconds(60));
-            assertEquals(BatchStatus.COMPLETED, done.status(), String.valueOf(done.errors()));
-            JsonNode out = Jsonl.read(service.files().content(done.outputFileId())).get(0);
-            assertEquals(ref.firstPieces(10), out.at("/response/body/choices/0/text").asText());
+            assertEquals(ref.firstPieces(10), firstTenTokens(service, ref));
             // the engine's meters are in the service's registry
             var registry = service.meterRegistry();
             assertEquals(0, registry.get(LocalEngine.PREEMPTIONS_METRIC).tag("model", STORIES).functionCounter().count());
             assertTrue(registry.get(LocalEngine.KV_BLOCKS_METRIC).tag("model", STORIES).gauge().value() > 0);
             assertEquals(0, registry.get(LocalEngine.KV_BLOCKS_IN_USE_METRIC).tag("model", STORIES).gauge().value());
         }
+    }
+
+    @Test
+    void anOllamaNameInTheBuilderIsServedFromTheStoresBlob() throws Exception {
+        // a fake home whose Ollama store holds stories260K as `ollama pull` would (the blob links to the file)
+        Path home = dir.resolve("home");
+        String digest = "ab".repeat(32);
+        Path manifest = home.resolve(".ollama/models/manifests/registry.ollama.ai/library/stories/260k");
+        Files.createDirectories(manifest.getParent());
+        Files.writeString(manifest, "{\"schemaVersion\":2,\"layers\":[{\"mediaType\":"
+                + "\"application/vnd.ollama.image.model\",\"digest\":\"sha256:" + digest + "\",\"size\":1}]}");
+        Path blob = home.resolve(".ollama/models/blobs/sha256-" + digest);
+        Files.createDirectories(blob.getParent());
+        Files.createSymbolicLink(blob, StoriesReference.MODEL.toAbsolutePath());
+        StoriesReference ref = StoriesReference.onceUponATime();
+        try (BatchService service = BatchService.builder().dataDirectory(dir.resolve("ollama"))
+                .modelLocator(ModelLocator.of(home, Map.of())).model(STORIES, "ollama:stories:260k")
+                .backendName("cpu").threads(1).pollInterval(Duration.ofMillis(20)).build()) {
+            assertEquals(ref.firstPieces(10), firstTenTokens(service, ref));
+        }
+        ModelNotFoundException missing = assertThrows(ModelNotFoundException.class, () -> BatchService.builder()
+                .modelLocator(ModelLocator.of(home, Map.of())).model(STORIES, "ollama:stories:15m"));
+        assertTrue(missing.getMessage().contains("manifests/registry.ollama.ai/library/stories/15m"),
+                missing.getMessage());
+    }
+
+    /** The text of a one-line greedy batch of {@code ref}'s prompt, 10 tokens. */
+    private static String firstTenTokens(BatchService service, StoriesReference ref) throws Exception {
+        String line = Bodies.line("only", "/v1/completions", Bodies.greedy(STORIES, ref.prompt(), 10));
+        FileObject input = service.files().upload(new ByteArrayInputStream((line + "\n").getBytes(UTF_8)),
+                "input.jsonl", FilePurpose.BATCH);
+        Batch done = service.batches().await(service.batches().create(input.id(), Endpoint.COMPLETIONS).id(),
+                Duration.ofSeconds(60));
+        assertEquals(BatchStatus.COMPLETED, done.status(), String.valueOf(done.errors()));
+        return Jsonl.read(service.files().content(done.outputFileId())).get(0).at("/response/body/choices/0/text")
+                .asText();
     }
 
     private Harness harness(String name, Map<String, String> options) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.batchllm.engine.cpu.CpuExecutor;
 import io.batchllm.engine.gguf.GgufFile;
+import io.batchllm.engine.openai.Endpoint;
 import io.batchllm.engine.tokenizer.Tokenizer;
 import io.batchllm.spi.BackendConfig;
 import io.batchllm.spi.InferenceRequest;
@@ -70,6 +71,15 @@ class LocalEngineTest {
         assertEquals("length", body.at("/choices/0/finish_reason").asText());
         assertEquals(ref.promptTokens().length, body.at("/usage/prompt_tokens").asInt());
         assertEquals(StoriesReference.OUTPUT_TOKENS, body.at("/usage/completion_tokens").asInt());
+    }
+
+    @Test
+    void generatedTokensCountEveryTokenSampled() throws Exception {
+        // run-batch's live progress reads this, long before the first request of a batch finishes
+        long before = backend.generatedTokens();
+        JsonNode body = ok(COMPLETIONS, Bodies.greedy(STORIES, "Once upon a time", 12));
+        assertEquals(12, body.at("/usage/completion_tokens").asInt());
+        assertEquals(12, backend.generatedTokens() - before);
     }
 
     @Test
@@ -287,8 +297,18 @@ class LocalEngineTest {
     }
 
     @Test
-    void chatToAModelWithoutTemplateIsA400SayingToUseCompletions() throws Exception {
-        InferenceResult r = submit(CHAT, Bodies.chat(STORIES, "Hello"));
+    void chatToAnEngineBuiltWithoutTemplateIsA400SayingToUseCompletions() throws Exception {
+        // the backend gives template-less models ChatML; an engine built without any template refuses chat
+        Tokenizer tokenizer;
+        try (GgufFile f = GgufFile.open(StoriesReference.MODEL)) {
+            tokenizer = Tokenizer.fromGguf(f);
+        }
+        InferenceResult r;
+        try (LocalEngine engine = LocalEngine.builder(STORIES, CpuExecutor.load(StoriesReference.MODEL, 1), tokenizer)
+                .start()) {
+            r = engine.submit(Endpoint.CHAT_COMPLETIONS,
+                    Bodies.write(Bodies.chat(STORIES, "Hello"))).get(30, TimeUnit.SECONDS);
+        }
         assertEquals(400, r.statusCode());
         JsonNode error = Bodies.read(r.body()).get("error");
         assertEquals("no_chat_template", error.get("code").asText());

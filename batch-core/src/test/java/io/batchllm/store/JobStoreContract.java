@@ -186,6 +186,62 @@ public abstract class JobStoreContract {
     }
 
     @Test
+    void aNewLoaderReplacesTheRowsOfAnInterruptedLoadAndTheOldOneStops() {
+        // Regression: validation stored all rows in one transaction, which H2 recovered badly after a
+        // kill. Rows now go in small transactions; a later load (after a crash, or on another node)
+        // takes over and replaces what the interrupted one stored.
+        store.insertBatch(batch("batch_t", "file-1"));
+        int stored = JdbcJobStore.LOAD_CHUNK_ROWS * 2 + 5;
+        JobStore.RequestLoader interrupted = store.loadRequests("batch_t");
+        for (int i = 1; i <= stored; i++) {
+            interrupted.add(new RequestRow(i, "old" + i, i, 10, null));
+        }
+        // never committed nor closed: the process died here
+
+        try (JobStore.RequestLoader loader = store.loadRequests("batch_t")) {
+            for (int i = 1; i <= 3; i++) {
+                loader.add(new RequestRow(i, "new" + i, i, 10, null));
+            }
+            assertTrue(loader.commit("m", 1001));
+        }
+        assertFalse(interrupted.commit("m", 1002), "the interrupted loader no longer holds the batch");
+        interrupted.close();
+
+        List<FinishedLine> lines = new ArrayList<>();
+        store.forEachLine("batch_t", lines::add);
+        assertEquals(List.of("new1", "new2", "new3"), lines.stream().map(FinishedLine::customId).toList());
+        assertEquals(new RequestCounts(3, 0, 0), store.findBatch("batch_t").orElseThrow().batch().requestCounts());
+    }
+
+    @Test
+    void aLoadStoppedByACancelLeavesNoRows() {
+        store.insertBatch(batch("batch_x", "file-1"));
+        JobStore.RequestLoader loader = store.loadRequests("batch_x");
+        for (int i = 1; i <= JdbcJobStore.LOAD_CHUNK_ROWS + 1; i++) {
+            loader.add(new RequestRow(i, "c" + i, i, 10, null));
+        }
+        assertTrue(store.requestCancel("batch_x", 1001));
+        loader.add(new RequestRow(JdbcJobStore.LOAD_CHUNK_ROWS + 2, "late", 0, 10, null));
+        assertFalse(loader.commit("m", 1002));
+        List<FinishedLine> lines = new ArrayList<>();
+        store.forEachLine("batch_x", lines::add);
+        assertEquals(List.of(), lines);
+    }
+
+    @Test
+    void rowsOfABatchThatNeverLeftValidationCanBeDiscarded() {
+        store.insertBatch(batch("batch_y", "file-1"));
+        JobStore.RequestLoader crashed = store.loadRequests("batch_y");
+        for (int i = 1; i <= JdbcJobStore.LOAD_CHUNK_ROWS * 3; i++) {
+            crashed.add(new RequestRow(i, "c" + i, i, 10, null));
+        }
+        store.discardRequests("batch_y");
+        List<FinishedLine> lines = new ArrayList<>();
+        store.forEachLine("batch_y", lines::add);
+        assertEquals(List.of(), lines);
+    }
+
+    @Test
     void closingALoaderTwiceIsHarmless() {
         // Regression: a failed validation closed its loader twice and logged a spurious store error.
         store.insertBatch(batch("batch_d", "file-1"));

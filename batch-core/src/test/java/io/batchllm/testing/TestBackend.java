@@ -21,8 +21,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       counts characters: prompt = length of that text, completion = length of the reply;</li>
  *   <li>{@code "test_status": 400} (or any 4xx/5xx) fails the request with that status;</li>
  *   <li>{@code "test_throw": true} completes the future exceptionally (a backend crash);</li>
+ *   <li>{@code "test_submit_error": true} makes {@link #submit} throw an {@link OutOfMemoryError} for
+ *       any list of requests that holds it (an engine that ran out of memory preparing it);</li>
  *   <li>{@code "test_hold": true} holds the request until {@link #releaseHeld()}.</li>
  * </ul>
+ * {@link #generatedTokens()} counts each request's completion tokens as soon as it starts, held or not.
  * {@link #zeroCost()} makes a backend that answers every request at once with a constant body, for
  * measuring the service itself.
  */
@@ -33,6 +36,7 @@ public final class TestBackend implements InferenceBackend {
     private final boolean zeroCost;
     private final int maxInFlight;
     private final AtomicInteger executed = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong generated = new java.util.concurrent.atomic.AtomicLong();
     private final ConcurrentLinkedQueue<String> executedIds = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Held> held = new ConcurrentLinkedQueue<>();
     private volatile boolean holdAll;
@@ -102,6 +106,11 @@ public final class TestBackend implements InferenceBackend {
         return held.size();
     }
 
+    @Override
+    public long generatedTokens() {
+        return generated.get();
+    }
+
     /** Requests executed (answered or held) since creation. */
     public int executed() {
         return executed.get();
@@ -115,6 +124,11 @@ public final class TestBackend implements InferenceBackend {
     @Override
     public List<CompletableFuture<InferenceResult>> submit(List<InferenceRequest> requests) {
         List<CompletableFuture<InferenceResult>> out = new ArrayList<>(requests.size());
+        for (InferenceRequest r : requests) {
+            if (r.body().contains("\"test_submit_error\":true")) {
+                throw new OutOfMemoryError("test backend: out of memory preparing " + r.requestId());
+            }
+        }
         for (InferenceRequest r : requests) {
             executed.incrementAndGet();
             if (zeroCost) {
@@ -138,6 +152,7 @@ public final class TestBackend implements InferenceBackend {
                     ? InferenceResult.error(status, status >= 500 ? "server_error" : "invalid_request_error",
                     "test_error", null, "test failure " + status)
                     : ok(r, body);
+            generated.addAndGet(result.usage().completionTokens());
             if (holdAll || body.path("test_hold").asBoolean(false)) {
                 CompletableFuture<InferenceResult> f = new CompletableFuture<>();
                 held.add(new Held(f, result));

@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
                         + "backend for it",
                 "3:internal error",
                 "4:keys: the key database cannot be opened (for example a server holds the embedded H2 database)",
-                "130:interrupted (Ctrl-C): the batch was cancelled"})
+                "130:run-batch interrupted (Ctrl-C): the batch was cancelled",
+                "143:run-batch stopped by SIGTERM: as Ctrl-C"})
 final class BatchLlmCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -4,20 +4,30 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.batchllm.engine.LocalExecutorProvider;
 import io.batchllm.engine.cpu.CpuExecutor;
 import io.batchllm.engine.gguf.GgufFile;
 import io.batchllm.engine.gguf.ModelFormatException;
 import io.batchllm.engine.grammar.Grammar;
 import io.batchllm.engine.grammar.GrammarException;
 import io.batchllm.engine.grammar.Grammars;
+import io.batchllm.engine.model.DeviceExecutor;
+import io.batchllm.spi.Availability;
+import io.batchllm.spi.BackendConfig;
+import io.batchllm.spi.InferenceBackendProvider;
 import io.batchllm.engine.tokenizer.Tokenizer;
+import io.batchllm.modelfiles.ModelLocator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -48,6 +58,7 @@ import picocli.CommandLine.Spec;
         footer = {
                 "  batchllm bench --model synthetic:110M-f32 --parallel 1,8,32",
                 "  batchllm bench --model Llama-3.2-1B-Instruct-Q8_0.gguf --parallel 1,4 --json",
+                "  batchllm bench --backend cuda --model synthetic:1B-bf16 --parallel 1,64,256",
                 "  batchllm bench --model synthetic:110M-f32 --vocab-size 128256 --parallel 32 --json-schema s.json"})
 final class BenchCommand implements Callable<Integer> {
     static final String DEFAULT_PARALLEL = "1,8,32";
@@ -58,20 +69,26 @@ final class BenchCommand implements Callable<Integer> {
     /** The smallest synthetic vocabulary: 3 special tokens, 256 byte tokens and one piece. */
     static final int MIN_SYNTHETIC_VOCAB = 260;
 
-    /** The backend choices of {@code --backend}; only the CPU executor has a bench driver today. */
+    /** The backend choices of {@code --backend}: a provider of the local engine's executors, by name. */
     enum BackendChoice { auto, cpu, cuda }
 
     @Spec
     CommandSpec spec;
 
     @Option(names = "--model", required = true, paramLabel = "PATH.gguf|synthetic:SHAPE-TYPE",
-            description = "The GGUF file to measure, or a generated model with random weights: synthetic:15M-f32, "
+            description = "The GGUF file to measure (or ollama:MODEL[:TAG], hf:ORG/REPO/FILE.gguf, "
+                    + "lmstudio:PUBLISHER/REPO), or a generated model with random weights: synthetic:15M-f32, "
                     + "synthetic:110M-f32, synthetic:110M-f16, synthetic:110M-q8_0, … (written once into --cache-dir).")
     String model;
 
     @Option(names = "--backend", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
-            description = "The executor to measure (default: ${DEFAULT-VALUE}, which is the CPU today).")
+            description = "The executor to measure (default: ${DEFAULT-VALUE}: the GPU when one is usable, else the CPU).")
     BackendChoice backend;
+
+    @Option(names = "--engine-option", paramLabel = "KEY=VALUE",
+            description = "An option of the executor, such as gpu_memory_fraction=0.5 or cuda_graphs=false for "
+                    + "--backend cuda (see docs/gpu.md). Repeatable.")
+    Map<String, String> engineOptions = new LinkedHashMap<>();
 
     @Option(names = "--parallel", paramLabel = "B[,B…]", split = ",", defaultValue = DEFAULT_PARALLEL,
             description = "Parallel sequence counts (default: ${DEFAULT-VALUE}).")
@@ -118,10 +135,12 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         checkArguments();
-        Path file = modelFile();
-        int threadCount = threads != null ? threads : CpuExecutor.DEFAULT_THREADS;
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        // before the model: a synthetic one may take a minute to write, for a backend that is not there
+        InferenceBackendProvider provider = provider(err);
+        Path file = modelFile();
+        int threadCount = threads != null ? threads : CpuExecutor.DEFAULT_THREADS;
         Grammar grammar = jsonSchema == null ? null : schemaGrammar();
         List<BatchedBench.Result> results = new ArrayList<>();
         List<Boolean> constrained = new ArrayList<>();
@@ -131,14 +150,14 @@ final class BenchCommand implements Callable<Integer> {
                     threadCount);
             err.flush();
         }
-        try (CpuExecutor executor = load(file, threadCount)) {
+        try (DeviceExecutor executor = load(provider, file, threadCount)) {
             int context = executor.config().contextLength();
             if (promptTokens + genTokens > context) {
                 throw new UsageException("--prompt-tokens + --gen-tokens = " + (promptTokens + genTokens)
                         + " exceeds the model's context length " + context + "; lower them");
             }
-            err.printf(Locale.ROOT, "bench: %s, cpu executor, %d threads, PP %d, TG %d%n", file, threadCount,
-                    promptTokens, genTokens);
+            err.printf(Locale.ROOT, "bench: %s, %s executor (%s), %d threads, PP %d, TG %d%n", file, provider.name(),
+                    provider.availability().reason(), threadCount, promptTokens, genTokens);
             err.flush();
             BatchedBench bench = new BatchedBench(executor, SEED);
             BatchedBench masked = grammar == null ? null : bench.constrained(grammar, tokenizer(file));
@@ -165,17 +184,13 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         if (json) {
-            out.println(toJson(results, constrained, jsonSchema, file, threadCount));
+            out.println(toJson(results, constrained, jsonSchema, file, threadCount, provider.name()));
             out.flush();
         }
         return ExitCodes.COMPLETED;
     }
 
     private void checkArguments() {
-        if (backend == BackendChoice.cuda) {
-            throw new UsageException("--backend cuda: bench drives the CPU executor only in this build; use "
-                    + "--backend cpu");
-        }
         if (parallel.isEmpty() || parallel.stream().anyMatch(b -> b < 1)) {
             throw new UsageException("--parallel must list counts of at least 1 (e.g. 1,8,32), is " + parallel);
         }
@@ -205,6 +220,13 @@ final class BenchCommand implements Callable<Integer> {
         if (vocabSize != null) {
             throw new UsageException("--vocab-size applies to synthetic models only; " + model + " has its own");
         }
+        if (ModelLocator.isReference(model)) {
+            try {
+                return ModelLocator.fromEnvironment().resolve(model);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--model " + model + ": " + e.getMessage(), e);
+            }
+        }
         Path file = Path.of(model);
         if (!Files.isRegularFile(file)) {
             throw new UsageException("--model " + model + ": no such file (give a GGUF file or "
@@ -213,11 +235,39 @@ final class BenchCommand implements Callable<Integer> {
         return file;
     }
 
-    private static CpuExecutor load(Path file, int threads) {
+    /**
+     * The provider of the executor to measure: {@code --backend}'s, or with {@code auto} the
+     * highest-priority one available (each one skipped is named on {@code err} with its reason).
+     */
+    private InferenceBackendProvider provider(PrintWriter err) {
+        List<InferenceBackendProvider> providers = ServiceLoader.load(InferenceBackendProvider.class).stream()
+                .map(ServiceLoader.Provider::get).filter(p -> p instanceof LocalExecutorProvider)
+                .sorted(Comparator.comparingInt(InferenceBackendProvider::priority).reversed()).toList();
+        for (InferenceBackendProvider p : providers) {
+            if (backend != BackendChoice.auto && !p.name().equals(backend.name())) {
+                continue;
+            }
+            Availability a = p.availability();
+            if (a.available()) {
+                return p;
+            }
+            if (backend != BackendChoice.auto) {
+                throw new UsageException("--backend " + backend + ": backend '" + p.name() + "' is not available: "
+                        + a.reason());
+            }
+            err.printf("bench: backend '%s' is not available: %s%n", p.name(), a.reason());
+        }
+        throw new UsageException("--backend " + backend + ": no such executor on the class path");
+    }
+
+    private DeviceExecutor load(InferenceBackendProvider provider, Path file, int threads) {
         try {
-            return CpuExecutor.load(file, threads);
+            return ((LocalExecutorProvider) provider).loadExecutor(file, new BackendConfig(Map.of(), threads,
+                    engineOptions));
         } catch (ModelFormatException e) {
             throw new UsageException("--model " + file + " does not load: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--engine-option: " + e.getMessage(), e);
         }
     }
 
@@ -245,7 +295,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static String toJson(List<BatchedBench.Result> results, List<Boolean> constrained, Path schema, Path file,
-            int threads) {
+            int threads, String backendName) {
         ObjectMapper mapper = new ObjectMapper();
         ArrayNode array = mapper.createArrayNode();
         for (int i = 0; i < results.size(); i++) {
@@ -259,6 +309,7 @@ final class BenchCommand implements Callable<Integer> {
             o.put("prompt_seconds", r.promptSeconds());
             o.put("decode_seconds", r.decodeSeconds());
             o.put("threads", threads);
+            o.put("backend", backendName);
             o.put("model", file.toString());
             if (schema != null) {
                 o.put("json_schema", constrained.get(i) ? schema.toString() : null);

@@ -10,7 +10,7 @@ final class ExitCodes {
     static final int USAGE = 2;
     /** A bug or an unexpected environment problem. */
     static final int INTERNAL_ERROR = 3;
-    /** Interrupted by Ctrl-C (128 + SIGINT), after cancelling the batch. */
+    /** Interrupted by Ctrl-C (128 + SIGINT), after cancelling the batch. SIGTERM gives 143 (128 + 15). */
     static final int INTERRUPTED = 130;
 
     private ExitCodes() {

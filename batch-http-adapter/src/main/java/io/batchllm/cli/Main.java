@@ -25,6 +25,7 @@ public final class Main {
         if (ModuleLayer.boot().findModule(VECTOR_MODULE).isEmpty()) {
             System.exit(Relauncher.relaunch(args));
         }
+        Relauncher.watchLauncher();
         System.exit(BatchLlmCommand.execute(args));
     }
 }

@@ -12,6 +12,9 @@ import java.util.function.LongSupplier;
  * Progress of one batch on stderr. On a terminal it is one line redrawn in place with {@code \r}; when
  * stderr goes to a file or a pipe, where {@code \r} would pile up as garbage, it is a plain line at most
  * every {@code plainInterval}. Not thread safe: one polling thread calls it.
+ *
+ * <p>Requests in flight and tokens generated come from the service's live counters ({@link Live}),
+ * so a long batch shows progress from its first step, before any request has finished.
  */
 final class Progress {
     /** How often a plain (non-terminal) progress line is printed. */
@@ -22,16 +25,28 @@ final class Progress {
     private final boolean terminal;
     private final long plainIntervalNanos;
     private final LongSupplier nanoTime;
+    private final Live live;
     private final long startNanos;
     private long lastPlainNanos;
     private boolean printedPlain;
     private int lastWidth;
 
-    Progress(PrintWriter err, boolean terminal, Duration plainInterval, LongSupplier nanoTime) {
+    /**
+     * The service's live counters.
+     *
+     * @param inFlight requests handed to the backend and not yet stored
+     * @param generatedTokens tokens generated so far, unfinished requests included (a backend that
+     *     does not count them adds none; the stored results' tokens are shown when they are more)
+     */
+    record Live(LongSupplier inFlight, LongSupplier generatedTokens) {
+    }
+
+    Progress(PrintWriter err, boolean terminal, Duration plainInterval, LongSupplier nanoTime, Live live) {
         this.err = err;
         this.terminal = terminal;
         this.plainIntervalNanos = plainInterval.toNanos();
         this.nanoTime = nanoTime;
+        this.live = live;
         this.startNanos = nanoTime.getAsLong();
     }
 
@@ -77,7 +92,8 @@ final class Progress {
         RequestCounts c = batch.requestCounts();
         long done = c.completed() + c.failed();
         double seconds = (now - startNanos) / 1e9;
-        long outputTokens = batch.usage() != null ? batch.usage().outputTokens() : 0;
+        long storedTokens = batch.usage() != null ? batch.usage().outputTokens() : 0;
+        long tokens = Math.max(storedTokens, live.generatedTokens().getAsLong());
         StringBuilder sb = new StringBuilder();
         if (terminal) {
             sb.append(bar(done, c.total())).append(' ');
@@ -86,7 +102,10 @@ final class Progress {
         if (c.failed() > 0) {
             sb.append(" (").append(c.failed()).append(" failed)");
         }
-        sb.append(", ").append(tokensPerSecond(outputTokens, seconds)).append(" tok/s");
+        if (!batch.status().isTerminal()) {
+            sb.append(", ").append(live.inFlight().getAsLong()).append(" running");
+        }
+        sb.append(", ").append(tokens).append(" tokens, ").append(tokensPerSecond(tokens, seconds)).append(" tok/s");
         sb.append(", ETA ").append(eta(done, c.total(), seconds));
         return sb.toString();
     }

@@ -9,11 +9,18 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Starts this program again in a child JVM that has {@code jdk.incubator.vector}; see {@link Main}
- * for why. The child inherits stdin, stdout and stderr, and its exit code becomes ours.
+ * for why. The child inherits stdin, stdout and stderr, and its exit code becomes ours, also when a
+ * signal stops us. The child stops as on SIGTERM when we die, even by {@code kill -9}
+ * ({@link #watchLauncher()}), so that it never keeps serving, and holding the data directory, alone.
  */
 final class Relauncher {
-    /** Set in the child's environment, so that a child that still lacks the module cannot loop. */
+    /**
+     * Set in the child's environment to the launcher's process id: a child that still lacks the module
+     * cannot loop, and the child watches the launcher by it.
+     */
     static final String GUARD_VARIABLE = "BATCHLLM_RELAUNCHED";
+    /** What the child exits with when it stops because the launcher died: as on SIGTERM (128 + 15). */
+    static final int LAUNCHER_DIED = 143;
     /** How long our shutdown hook waits for the child to finish its own Ctrl-C handling. */
     private static final long CHILD_EXIT_WAIT_SECONDS = 120;
 
@@ -31,7 +38,7 @@ final class Relauncher {
         List<String> command = command(javaExecutable(), ManagementFactory.getRuntimeMXBean().getInputArguments(),
                 System.getProperty("java.class.path"), args);
         ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
-        pb.environment().put(GUARD_VARIABLE, "1");
+        pb.environment().put(GUARD_VARIABLE, Long.toString(ProcessHandle.current().pid()));
         try {
             Process child = pb.start();
             // Ctrl-C in a terminal reaches the whole process group, so the child cancels its batch on its
@@ -48,16 +55,52 @@ final class Relauncher {
         }
     }
 
+    /**
+     * Our JVM is exiting on a signal while the child runs: pass SIGTERM on (its own shutdown hook
+     * cancels its batch, or stops the server, and cleans up), wait for it, and exit with its code rather
+     * than 128 + our signal, which is what the JVM would otherwise exit with.
+     */
     private static void stopChild(Process child) {
         if (!child.isAlive()) {
-            return;
+            return; // it ended first: main passes its exit code on
         }
-        child.destroy(); // SIGTERM: the child's own shutdown hook cancels its batch and cleans up
+        child.destroy();
         try {
-            child.waitFor(CHILD_EXIT_WAIT_SECONDS, TimeUnit.SECONDS);
+            if (child.waitFor(CHILD_EXIT_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                System.out.flush();
+                System.err.flush();
+                Runtime.getRuntime().halt(child.exitValue());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * In the child: when the launcher named in {@link #GUARD_VARIABLE} ends without stopping us (it
+     * was killed with SIGKILL), stop as on SIGTERM. Without this the child would go on serving, with
+     * nobody to stop it, holding the data directory's lock. Uses only JDK classes: see {@link Main}.
+     */
+    static void watchLauncher() {
+        String launcher = System.getenv(GUARD_VARIABLE);
+        long pid;
+        try {
+            pid = Long.parseLong(launcher);
+        } catch (NumberFormatException e) {
+            return; // not started by a launcher that says who it is
+        }
+        java.util.Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+        if (handle.isEmpty()) {
+            launcherDied(pid);
+            return;
+        }
+        handle.get().onExit().thenRun(() -> launcherDied(pid));
+    }
+
+    private static void launcherDied(long pid) {
+        System.err.println("batchllm: the launcher process " + pid + " ended; stopping as on SIGTERM");
+        System.err.flush();
+        System.exit(LAUNCHER_DIED);
     }
 
     /**

@@ -12,6 +12,7 @@ import io.batchllm.FileUpload;
 import io.batchllm.RequestCounts;
 import io.batchllm.ServiceClosedException;
 import io.batchllm.engine.DemoModel;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -57,7 +58,8 @@ import picocli.CommandLine.Spec;
                 "2:bad usage or input: unknown option, missing input file, bad --model, a model that does not "
                         + "load, no backend for it",
                 "3:internal error",
-                "130:interrupted (Ctrl-C): the batch was cancelled, finished lines were written"},
+                "130:interrupted (Ctrl-C): the batch was cancelled, finished lines were written",
+                "143:stopped by SIGTERM: as Ctrl-C"},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  batchllm run-batch -i requests.jsonl -o results.jsonl",
@@ -82,16 +84,19 @@ final class RunBatchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-i", "--input"}, required = true, paramLabel = "IN.jsonl",
+    // --input-file and --output-file are vLLM's names, so that a vllm run-batch command line works.
+    @Option(names = {"-i", "--input", "--input-file"}, required = true, paramLabel = "IN.jsonl",
+            converter = LocalFile.class,
             description = "The batch input file: one request per line, each with custom_id, method, url and body.")
     Path input;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.jsonl",
+    @Option(names = {"-o", "--output", "--output-file"}, required = true, paramLabel = "OUT.jsonl",
+            converter = LocalFile.class,
             description = "Where to write the results of the lines that succeeded (replaced if it exists; written "
-                    + "empty if none succeeded).")
+                    + "empty if none succeeded). A local file: a URL is refused.")
     Path output;
 
-    @Option(names = "--errors", paramLabel = "ERR.jsonl",
+    @Option(names = "--errors", paramLabel = "ERR.jsonl", converter = LocalFile.class,
             description = "Where to write the lines that failed. Default: OUT with its .jsonl replaced by "
                     + ERRORS_SUFFIX + ", next to it (results.jsonl -> results" + ERRORS_SUFFIX + "). Written only "
                     + "if a line failed; otherwise an old file at this path is removed so that it is not mistaken "
@@ -100,7 +105,9 @@ final class RunBatchCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "NAME=PATH.gguf", converter = ModelArgument.Converter.class,
             description = "Serves the GGUF file PATH under the model name NAME (the \"model\" of the requests). "
-                    + "Repeatable. Default: the built-in demo model, named demo.")
+                    + "Instead of a path: a model where a tool keeps it, ollama:MODEL[:TAG], hf:ORG/REPO/FILE.gguf or "
+                    + "lmstudio:PUBLISHER/REPO (then NAME= may be left out: the name is the reference); nothing is "
+                    + "downloaded. Repeatable. Default: the built-in demo model, named demo.")
     List<ModelArgument> models = new ArrayList<>();
 
     @Option(names = "--backend", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
@@ -251,7 +258,7 @@ final class RunBatchCommand implements Callable<Integer> {
         if (interrupted.get()) {
             cancelQuietly(); // Ctrl-C came before the batch existed
         }
-        Progress progress = new Progress(err, terminal, plainProgressInterval, System::nanoTime);
+        Progress progress = new Progress(err, terminal, plainProgressInterval, System::nanoTime, live(service));
         batch = awaitTerminal(service, batch, progress);
         progress.finish(batch);
         return switch (batch.status()) {
@@ -280,6 +287,13 @@ final class RunBatchCommand implements Callable<Integer> {
                 yield ExitCodes.INTERRUPTED;
             }
         };
+    }
+
+    /** The service's live counters, from its meters (docs/operations.md lists them). */
+    private static Progress.Live live(BatchService service) {
+        MeterRegistry meters = service.meterRegistry();
+        return new Progress.Live(() -> (long) meters.get("batchllm.requests.in_flight").gauge().value(),
+                () -> (long) meters.get("batchllm.tokens.generated").functionCounter().count());
     }
 
     /** The input under a {@code .jsonl} name, which the Files API requires of batch input. */

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,7 +55,8 @@ import picocli.CommandLine.Spec;
         exitCodeList = {
                 "0:stopped by SIGTERM or Ctrl-C after a graceful shutdown",
                 "2:bad usage: unknown option, bad --model, an unreadable --config or --jwt-jwks-file, the port is "
-                        + "taken, --auth keys without a database that can hold keys, an unknown --auth mode",
+                        + "taken, --auth keys without a database that can hold keys, an unknown --auth mode; or the "
+                        + "service cannot start (a model that does not load, a --data-dir another process holds)",
                 "3:internal error"},
         footerHeading = "%nExamples:%n",
         footer = {
@@ -78,7 +80,9 @@ final class ServeCommand implements Callable<Integer> {
     Path dataDir;
 
     @Option(names = "--model", paramLabel = "NAME=PATH.gguf", converter = ModelArgument.Converter.class, split = ",",
-            description = "Serves the GGUF file PATH as model NAME. Repeatable. Default: the built-in demo model, "
+            description = "Serves the GGUF file PATH as model NAME. Instead of a path: ollama:MODEL[:TAG], "
+                    + "hf:ORG/REPO/FILE.gguf or lmstudio:PUBLISHER/REPO, found where those tools keep them (NAME= may "
+                    + "then be left out); nothing is downloaded. Repeatable. Default: the built-in demo model, "
                     + "named demo (random weights, for trying the server).")
     List<ModelArgument> models = new ArrayList<>();
 
@@ -164,9 +168,19 @@ final class ServeCommand implements Callable<Integer> {
         return b.build();
     };
 
+    /**
+     * How long the shutdown hook waits for the graceful stop: the HTTP server's stop timeout, then
+     * the service's (in-flight requests), with a margin for storing results and closing the store.
+     */
+    private static final Duration HOOK_WAIT = BatchHttpServer.Builder.DEFAULT_STOP_TIMEOUT
+            .plus(BatchService.Builder.DEFAULT_SHUTDOWN_TIMEOUT).plusSeconds(15);
+
     private final Starter starter;
     private final Consumer<BatchHttpServer> onStarted;
     private final CountDownLatch stop = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    /** Set once the server and the service closed without an error; the signal's exit code then is 0. */
+    private volatile boolean closedCleanly;
 
     ServeCommand() {
         this(DEFAULT_STARTER, server -> { });
@@ -201,11 +215,13 @@ final class ServeCommand implements Callable<Integer> {
         BatchService service;
         try {
             service = starter.start(sc, dbUrl, dbUser, dbPassword, registry);
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new UsageException("cannot start the service: " + e.getMessage());
+        } catch (RuntimeException e) {
+            // As run-batch: a backend that cannot serve the models, a model that does not load, a data
+            // directory another process holds are the user's to fix, and the message says how.
+            throw new UsageException("cannot start the service: " + e.getMessage(), e);
         }
         BatchHttpServer server = null;
-        Thread hook = new Thread(this::stop, "batchllm-serve-shutdown");
+        Thread hook = new Thread(this::onSignal, "batchllm-serve-shutdown");
         try {
             Security security = security(service);
             if (auth.equals("none")) {
@@ -231,16 +247,44 @@ final class ServeCommand implements Callable<Integer> {
             log.info("shutting down: finishing running requests");
             return ExitCodes.COMPLETED;
         } finally {
-            if (server != null) {
-                server.close();
+            try {
+                if (server != null) {
+                    server.close();
+                }
+                service.close();
+                closedCleanly = true;
+                log.info("stopped");
+            } finally {
+                stopped.countDown();
             }
-            service.close();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
                 // Called from the shutdown itself: the hook is already running.
             }
         }
+    }
+
+    /**
+     * SIGTERM or Ctrl-C: the JVM exits when its shutdown hooks return, so this one holds the exit until
+     * the main thread has stopped the server and the service (running requests finished and stored,
+     * the rest given back). A JVM ended by a signal exits 128 + the signal's number; a graceful stop is
+     * not a failure, so the hook ends the JVM itself with 0, once everything is closed.
+     */
+    private void onSignal() {
+        stop();
+        try {
+            if (!stopped.await(HOOK_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                System.err.println("batchllm: the service did not stop within " + HOOK_WAIT.toSeconds() + " s; exiting");
+                System.err.flush();
+                Runtime.getRuntime().halt(ExitCodes.INTERNAL_ERROR);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(closedCleanly ? ExitCodes.COMPLETED : ExitCodes.INTERNAL_ERROR);
     }
 
     private static RateLimiter perMinute(long n) {

@@ -7,13 +7,16 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
  * The {@code synthetic:SHAPE-TYPE} models of {@code bench --model}: llama2.c's 15M and 110M shapes with
- * seeded random weights ({@link SyntheticModel}), as the llama.cpp reference figures were measured.
+ * seeded random weights ({@link SyntheticModel}), as the llama.cpp reference figures were measured, and
+ * Llama-3.2-1B's shape for the GPU.
  * Each is written once into a cache directory and reused; writing the 110M F32 file takes a few
  * seconds and 418 MiB.
  */
@@ -22,17 +25,29 @@ final class SyntheticModels {
     static final String PREFIX = "synthetic:";
     private static final Map<String, Supplier<SyntheticModel.Builder>> SHAPES = Map.of(
             "15M", SyntheticModel::stories15M,
-            "110M", SyntheticModel::stories110M);
-    private static final Map<String, GgmlType> TYPES = Map.of(
-            "f32", GgmlType.F32, "f16", GgmlType.F16, "bf16", GgmlType.BF16, "q8_0", GgmlType.Q8_0,
-            "q4_0", GgmlType.Q4_0);
+            "110M", SyntheticModel::stories110M,
+            "1B", SyntheticModels::llama32OneB);
+    /** Every tensor type the engine reads, by its lower-case name ({@code q4_k}, {@code iq4_xs}, …). */
+    private static final Map<String, GgmlType> TYPES = Arrays.stream(GgmlType.values())
+            .collect(Collectors.toMap(t -> t.name().toLowerCase(Locale.ROOT), t -> t));
 
     private SyntheticModels() {
     }
 
     /** The names {@code --model} accepts after {@link #PREFIX}, for messages. */
     static String names() {
-        return "15M or 110M, then -f32, -f16, -bf16, -q8_0 or -q4_0 (e.g. synthetic:110M-q8_0)";
+        return "15M, 110M or 1B, then a tensor type: " + Arrays.stream(GgmlType.values())
+                .map(t -> "-" + t.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "))
+                + " (e.g. synthetic:110M-q8_0, synthetic:1B-bf16)";
+    }
+
+    /**
+     * Llama-3.2-1B's shape (1.24 B parameters, the CUDA benchmark's): dim 2048, 16 layers, 32 heads,
+     * 8 KV heads, FFN 8192, vocab 128256, the output tied to the embeddings. In bf16 its file is 2.5 GB.
+     */
+    static SyntheticModel.Builder llama32OneB() {
+        return SyntheticModel.builder().name("synth-1B").dim(2048).layers(16).heads(32).kvHeads(8).ffnHidden(8192)
+                .vocabSize(128256).tiedOutput(true);
     }
 
     /**
@@ -46,7 +61,7 @@ final class SyntheticModels {
 
     /**
      * The file for {@code synthetic:NAME} with a synthetic vocabulary of {@code vocabSize} tokens
-     * (null: the shape's own, 32000), written into {@code cacheDir} if it is not there yet.
+     * (null: the shape's own), written into {@code cacheDir} if it is not there yet.
      *
      * @throws UsageException if NAME is not a known shape and type
      */

@@ -2,14 +2,18 @@ package io.batchllm.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.batchllm.engine.gguf.SyntheticModel;
+import io.batchllm.spi.Availability;
+import io.batchllm.spi.InferenceBackendProvider;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ServiceLoader;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -145,13 +149,26 @@ class BenchCommandTest {
         Path cache = dir.resolve("cache");
         assertEquals(ExitCodes.USAGE, bench("--model", "synthetic:7B-f32", "--cache-dir", cache.toString()));
         assertTrue(err.toString().contains("110M-q8_0"), err.toString());
+        assertTrue(err.toString().contains("synthetic:1B-bf16"), "the GPU benchmark's shape is listed: " + err);
         assertTrue(!Files.exists(cache), "nothing is written for an unknown name");
     }
 
     @Test
-    void theCudaBackendIsRefusedWithTheAlternative() {
+    void aBackendThatIsNotAvailableIsAUsageErrorWithItsReason() {
+        Availability cuda = ServiceLoader.load(InferenceBackendProvider.class).stream().map(ServiceLoader.Provider::get)
+                .filter(p -> p.name().equals("cuda")).findFirst().orElseThrow().availability();
+        assumeFalse(cuda.available(), "this machine has a usable GPU: bench --backend cuda would run");
         assertEquals(ExitCodes.USAGE, bench("--model", model.toString(), "--backend", "cuda"));
-        assertTrue(err.toString().contains("--backend cpu"), err.toString());
+        assertTrue(err.toString().contains("--backend cuda: backend 'cuda' is not available: " + cuda.reason()),
+                err.toString());
+    }
+
+    @Test
+    void anUnknownEngineOptionIsAUsageErrorNamingIt() {
+        assertEquals(ExitCodes.USAGE, bench("--model", model.toString(), "--backend", "cpu", "--engine-option",
+                "max_sequencs=4"));
+        assertTrue(err.toString().contains("unknown backend option 'max_sequencs' (did you mean max_sequences?)"),
+                err.toString());
     }
 
     @Test

@@ -44,7 +44,8 @@ class RunBatchCommandTest {
         return input(IntStream.rangeClosed(1, n).mapToObj(i -> line("r" + i, "hi " + i, "")).toArray(String[]::new));
     }
 
-    private static List<JsonNode> jsonl(Path file) throws IOException {
+    /** The lines of a JSONL file, parsed. */
+    static List<JsonNode> jsonl(Path file) throws IOException {
         List<JsonNode> out = new ArrayList<>();
         for (String l : Files.readAllLines(file)) {
             if (!l.isBlank()) {
@@ -235,20 +236,47 @@ class RunBatchCommandTest {
     }
 
     @Test
+    void vllmsInputFileAndOutputFileFlagsWork() throws IOException {
+        Path in = input(2);
+        Path out = dir.resolve("out.jsonl");
+        CliRun cli = new CliRun();
+
+        int code = cli.execute("run-batch", "--input-file", in.toString(), "--output-file", out.toString());
+
+        assertEquals(0, code, cli.err());
+        assertEquals(List.of("r1", "r2"), customIds(jsonl(out)));
+    }
+
+    @Test
+    void aUrlAsOutputIsRefusedInsteadOfWritingAFileNamedHttp() throws IOException {
+        // Regression: -o http://host/out.jsonl wrote the local file http:/host/out.jsonl.
+        Path in = input(2);
+        CliRun cli = new CliRun();
+        java.nio.file.Path cwd = java.nio.file.Path.of("").toAbsolutePath();
+
+        int code = cli.execute("run-batch", "-i", in.toString(), "-o", "http://storage.example/out.jsonl");
+
+        assertEquals(ExitCodes.USAGE, code);
+        assertTrue(cli.err().contains("'http://storage.example/out.jsonl' is a URL"), cli.err());
+        assertEquals(0, cli.backend.executed(), "nothing ran");
+        assertFalse(Files.exists(cwd.resolve("http:")), "no local file or directory named http:");
+    }
+
+    @Test
     void helpListsEveryFlagAndTheExitCodes() {
         CliRun cli = new CliRun();
 
         int code = cli.execute("run-batch", "--help");
 
         assertEquals(0, code);
-        for (String flag : List.of("--input", "--output", "--errors", "--model", "--backend", "--data-dir",
-                "--threads", "--help", "--version")) {
+        for (String flag : List.of("--input", "--input-file", "--output", "--output-file", "--errors", "--model",
+                "--backend", "--data-dir", "--threads", "--help", "--version")) {
             assertTrue(cli.out().contains(flag), flag + " missing from:\n" + cli.out());
         }
         String text = cli.out().replaceAll("\\s+", " "); // help lines wrap at 80 columns
         assertTrue(text.contains("results.jsonl -> results.errors.jsonl"), "the --errors default is documented");
         assertTrue(text.contains("temporary directory, deleted at exit"), "the --data-dir default is documented");
-        for (String exit : List.of("0 ", "1 ", "2 ", "3 ", "130 ")) {
+        for (String exit : List.of("0 ", "1 ", "2 ", "3 ", "130 ", "143 ")) {
             assertTrue(cli.out().lines().anyMatch(l -> l.strip().startsWith(exit)), "exit code " + exit + cli.out());
         }
     }
@@ -279,6 +307,26 @@ class RunBatchCommandTest {
     }
 
     @Test
+    void progressShowsRequestsInFlightAndTokensSoFarBeforeAnyRequestFinishes() throws Exception {
+        // Regression: a long batch showed "0.0 tok/s, ETA --:--" until its first request finished,
+        // since tokens were counted only from stored results.
+        TestBackend backend = new TestBackend(Set.of("test-model"), 4);
+        backend.holdAll(true);
+        CliRun cli = new CliRun(backend, false, Duration.ofMillis(10));
+        Path in = input(6);
+        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(
+                () -> cli.execute("run-batch", "-i", in.toString(), "-o", dir.resolve("out.jsonl").toString()));
+        try {
+            awaitTrue(() -> backend.heldCount() == 4, "four requests in flight");
+            // each reply "echo: hi N" is 10 characters: the test backend's completion tokens
+            awaitTrue(() -> cli.err().contains("progress: 0/6 requests, 4 running, 40 tokens, "), cli::err);
+        } finally {
+            backend.holdAll(false);
+        }
+        assertEquals(0, run.get(30, TimeUnit.SECONDS), cli.err());
+    }
+
+    @Test
     void interruptCancelsTheBatchWritesWhatFinishedAndExits130() throws Exception {
         TestBackend backend = new TestBackend(Set.of("test-model"), 1);
         backend.holdAll(true);
@@ -303,10 +351,14 @@ class RunBatchCommandTest {
     }
 
     private static void awaitTrue(BooleanSupplier condition, String what) {
+        awaitTrue(condition, () -> what);
+    }
+
+    private static void awaitTrue(BooleanSupplier condition, java.util.function.Supplier<String> what) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
+                throw new AssertionError("timed out waiting for " + what.get());
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         }

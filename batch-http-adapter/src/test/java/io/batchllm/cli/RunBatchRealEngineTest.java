@@ -2,10 +2,13 @@ package io.batchllm.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +57,30 @@ class RunBatchRealEngineTest {
             assertEquals(32, n.at("/response/body/usage/completion_tokens").asInt(), "max_tokens 32 of random text");
         }
         assertTrue(out.toString().contains("completed: " + inputLines + " requests"), out.toString());
+    }
+
+    @Test
+    void backendCudaWithoutAGpuFailsAtStartWithTheReasonAndAutoRunsOnTheCpu() throws Exception {
+        assumeFalse(driverLoadable(), "libcuda.so.1 loads on this machine: this test is for machines without a driver");
+        StringWriter err = new StringWriter();
+        int code = run(new StringWriter(), err, "run-batch", "--input", "../samples/requests.jsonl", "--output",
+                dir.resolve("cuda.jsonl").toString(), "--backend", "cuda");
+        assertEquals(ExitCodes.USAGE, code, err.toString());
+        assertTrue(err.toString().contains("backend 'cuda' was asked for but it is not available"), err.toString());
+        assertTrue(err.toString().contains("no NVIDIA driver: libcuda.so.1 cannot be loaded"), err.toString());
+
+        StringWriter autoErr = new StringWriter();
+        assertEquals(0, run(new StringWriter(), autoErr, "run-batch", "--input", "../samples/requests.jsonl",
+                "--output", dir.resolve("auto.jsonl").toString()), autoErr.toString());
+    }
+
+    private static boolean driverLoadable() {
+        try (Arena arena = Arena.ofConfined()) {
+            SymbolLookup.libraryLookup("libcuda.so.1", arena);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     @Test

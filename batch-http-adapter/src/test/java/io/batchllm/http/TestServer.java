@@ -27,14 +27,20 @@ final class TestServer implements AutoCloseable {
     }
 
     TestServer(Path dataDir, UnaryOperator<BatchHttpServer.Builder> customize) {
+        this(dataDir, b -> b, customize);
+    }
+
+    /** With changes to the service's builder too (another job store, say). */
+    TestServer(Path dataDir, UnaryOperator<BatchService.Builder> customizeService,
+               UnaryOperator<BatchHttpServer.Builder> customize) {
         this.dataDir = dataDir;
-        this.service = BatchService.builder()
+        this.service = customizeService.apply(BatchService.builder()
                 .dataDirectory(dataDir)
                 .backend(backend)
                 .discoverPlugins(false)
                 .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
                 .pollInterval(Duration.ofMillis(20))
-                .shutdownTimeout(Duration.ofSeconds(5))
+                .shutdownTimeout(Duration.ofSeconds(5)))
                 .build();
         this.server = customize.apply(BatchHttpServer.builder(service).port(0)
                 .spoolDirectory(dataDir.resolve("tmp"))

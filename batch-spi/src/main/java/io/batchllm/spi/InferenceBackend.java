@@ -46,6 +46,16 @@ public interface InferenceBackend extends AutoCloseable {
         return 64;
     }
 
+    /**
+     * Completion tokens this backend has generated since it started, those of requests still running
+     * included: live progress, where results only count once a request finishes. The service
+     * publishes it as the metric {@code batchllm.tokens.generated}, and {@code run-batch} shows it.
+     * Called from any thread, often: must be cheap. Default -1: the backend does not count.
+     */
+    default long generatedTokens() {
+        return -1;
+    }
+
     /** Releases the backend's resources. Pending futures may be completed exceptionally. */
     @Override
     default void close() {

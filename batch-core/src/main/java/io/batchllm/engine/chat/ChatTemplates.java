@@ -13,6 +13,20 @@ public final class ChatTemplates {
     /** The GGUF metadata key that holds the chat template's Jinja source. */
     public static final String METADATA_KEY = "tokenizer.chat_template";
 
+    /**
+     * ChatML, the template llama.cpp falls back to for a model whose GGUF carries none: each message
+     * as {@code <|im_start|>ROLE\nCONTENT<|im_end|>\n}, and {@code <|im_start|>assistant\n} to prompt
+     * the answer. (On a model without those tokens, such as stories260K, they are plain text.)
+     */
+    public static final String CHATML_FALLBACK = """
+            {%- for message in messages -%}
+                {{- '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' -}}
+            {%- endfor -%}
+            {%- if add_generation_prompt -%}
+                {{- '<|im_start|>assistant\n' -}}
+            {%- endif -%}
+            """;
+
     private ChatTemplates() {
     }
 
@@ -49,6 +63,11 @@ public final class ChatTemplates {
                     + "; the GGUF file is malformed, re-export it");
         }
         return source.isBlank() ? Optional.empty() : Optional.of(ChatTemplate.compile(source, clock));
+    }
+
+    /** {@link #CHATML_FALLBACK}, compiled, with {@code strftime_now} reading {@code clock}. */
+    public static ChatTemplate chatMlFallback(Clock clock) {
+        return ChatTemplate.compile(CHATML_FALLBACK, clock);
     }
 
     /**

@@ -2,10 +2,13 @@ package io.batchllm.engine.cpu;
 
 import io.batchllm.engine.EngineLimits;
 import io.batchllm.engine.LocalBackend;
+import io.batchllm.engine.LocalExecutorProvider;
+import io.batchllm.engine.model.DeviceExecutor;
 import io.batchllm.spi.Availability;
 import io.batchllm.spi.BackendConfig;
 import io.batchllm.spi.InferenceBackend;
 import io.batchllm.spi.InferenceBackendProvider;
+import java.nio.file.Path;
 import java.time.Clock;
 
 /**
@@ -18,7 +21,7 @@ import java.time.Clock;
  * {@value EngineLimits#KV_CACHE_TOKENS_OPTION}, {@value EngineLimits#KV_BLOCK_SIZE_OPTION} and
  * {@value EngineLimits#PREFIX_SHARING_OPTION} (see {@link EngineLimits}). Stateless and thread safe.
  */
-public final class CpuBackendProvider implements InferenceBackendProvider {
+public final class CpuBackendProvider implements InferenceBackendProvider, LocalExecutorProvider {
     /** The provider's name. */
     public static final String NAME = "cpu";
     static final String VECTOR_MODULE = "jdk.incubator.vector";
@@ -62,5 +65,15 @@ public final class CpuBackendProvider implements InferenceBackendProvider {
     @Override
     public InferenceBackend create(BackendConfig config) {
         return LocalBackend.load(config, NAME, path -> CpuExecutor.load(path, config.threads()), clock);
+    }
+
+    /**
+     * A {@link CpuExecutor} with {@link BackendConfig#threads()} threads. The CPU has no options of its
+     * own; the engine's are checked (an unknown one is refused) and left to the engine.
+     */
+    @Override
+    public DeviceExecutor loadExecutor(Path gguf, BackendConfig config) {
+        EngineLimits.fromOptions(config.options());
+        return CpuExecutor.load(gguf, config.threads());
     }
 }

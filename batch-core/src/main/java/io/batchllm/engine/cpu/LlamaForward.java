@@ -2,11 +2,17 @@ package io.batchllm.engine.cpu;
 
 import io.batchllm.engine.model.ModelConfig;
 import io.batchllm.engine.model.RopeType;
+import io.batchllm.engine.model.SlidingWindow;
 import io.batchllm.engine.tensor.Matrix;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * The Llama forward pass for one ragged step, in F32.
+ * The forward pass of the Llama family for one ragged step, in F32: Llama/Mistral, Qwen2/3, Gemma 2/3
+ * and Phi-3 share this pass, and each architecture's differences are switched on where they act
+ * (named in {@link io.batchllm.engine.model.Architecture}): scaled embeddings, QK-norm, per-layer
+ * RoPE tables, sliding-window layers, score soft-capping, post-norms, GeGLU, final soft-capping.
  *
  * <p>All {@code T} tokens of the step (every sequence's new tokens, back to back) go through each
  * matmul together: activations are {@code T} rows in one flat array, so each weight row is read once
@@ -26,7 +32,12 @@ final class LlamaForward {
     private final int kvDim;
     private final int headDim;
     private final int ropePairs;
-    private final float attentionScale;
+    private final float queryScale;
+    /** The distinct RoPE frequency tables (one, or Gemma 3's two), and which one each layer uses. */
+    private final double[][] ropeTables;
+    private final int[] ropeTableOfLayer;
+    /** LongRoPE's magnitude factor, applied to the rotated values (1 for every other model). */
+    private final float ropeAttnFactor;
 
     // Per-token bookkeeping for the current step.
     private int[] tokenIds = new int[0];
@@ -35,8 +46,9 @@ final class LlamaForward {
     private int[][] tokenTables = new int[0][];
     private CpuKvStore kv;
     private int blockSize;
-    private float[] ropeCos = new float[0];
-    private float[] ropeSin = new float[0];
+    /** Per RoPE table, each token's cos and sin per rotated pair. */
+    private float[][] ropeCos;
+    private float[][] ropeSin;
 
     // Activations: T rows each.
     private float[] x = new float[0];      // residual stream [T, dim]
@@ -61,8 +73,28 @@ final class LlamaForward {
         this.kvDim = c.kvDim();
         this.headDim = c.headDim();
         this.ropePairs = c.ropeDimension() / 2;
-        this.attentionScale = (float) (1.0 / Math.sqrt(headDim));
+        this.queryScale = c.queryScale();
+        this.ropeAttnFactor = (float) c.ropeScaling().attnFactor();
+        List<double[]> tables = new ArrayList<>();
+        this.ropeTableOfLayer = new int[c.blockCount()];
+        for (int l = 0; l < c.blockCount(); l++) {
+            ropeTableOfLayer[l] = indexOf(tables, model.ropeFrequencies()[l]);
+        }
+        this.ropeTables = tables.toArray(double[][]::new);
+        this.ropeCos = new float[ropeTables.length][0];
+        this.ropeSin = new float[ropeTables.length][0];
         this.scores = new float[parallel.threads()][0];
+    }
+
+    /** The index of {@code table} among {@code tables}, added at the end if it is not there yet. */
+    private static int indexOf(List<double[]> tables, double[] table) {
+        for (int i = 0; i < tables.size(); i++) {
+            if (Arrays.equals(tables.get(i), table)) {
+                return i;
+            }
+        }
+        tables.add(table);
+        return tables.size() - 1;
     }
 
     /**
@@ -113,23 +145,34 @@ final class LlamaForward {
                 scores[chunk] = new float[longest];
             }
         }
-        double[] freq = model.ropeFrequencies();
-        for (t = 0; t < tokens; t++) {
-            for (int i = 0; i < ropePairs; i++) {
-                double angle = tokenPositions[t] * freq[i];
-                ropeCos[t * ropePairs + i] = (float) Math.cos(angle);
-                ropeSin[t * ropePairs + i] = (float) Math.sin(angle);
+        for (int table = 0; table < ropeTables.length; table++) {
+            double[] freq = ropeTables[table];
+            for (t = 0; t < tokens; t++) {
+                for (int i = 0; i < ropePairs; i++) {
+                    double angle = tokenPositions[t] * freq[i];
+                    ropeCos[table][t * ropePairs + i] = (float) Math.cos(angle) * ropeAttnFactor;
+                    ropeSin[table][t * ropePairs + i] = (float) Math.sin(angle) * ropeAttnFactor;
+                }
             }
         }
     }
 
+    /** The tokens' embedding rows; Gemma multiplies them by √dim. */
     private void embed(int tokens) {
+        float scale = c.embeddingScale();
         for (int t = 0; t < tokens; t++) {
             model.tokenEmbedding().dequantizeRow(tokenIds[t], x, t * dim);
+            if (scale != 1f) {
+                VectorMath.scale(x, t * dim, dim, scale);
+            }
         }
     }
 
-    /** x += Wo · attention(rope(Wq·n), rope(Wk·n), Wv·n) with n = rmsnorm(x). */
+    /**
+     * x += post(Wo · attention(rope(qk(Wq·n + bq)), rope(qk(Wk·n + bk)), Wv·n + bv)) with n = rmsnorm(x):
+     * the biases only for Qwen2, {@code qk} Qwen3's and Gemma 3's per-head RMSNorm, {@code post}
+     * Gemma's RMSNorm of the attention output (identity otherwise).
+     */
     private void attentionBlock(int l, CpuModel.Layer layer, int tokens) {
         rmsnorm(xb, x, layer.attnNorm(), tokens);
         matmul(layer.wq(), xb, tokens, q);
@@ -138,38 +181,68 @@ final class LlamaForward {
         addBias(q, layer.bq(), tokens);
         addBias(k, layer.bk(), tokens);
         addBias(v, layer.bv(), tokens);
-        rope(q, c.headCount(), tokens);
-        rope(k, c.headCountKv(), tokens);
+        if (layer.qNorm() != null) {
+            headNorm(q, layer.qNorm(), c.headCount(), tokens);
+            headNorm(k, layer.kNorm(), c.headCountKv(), tokens);
+        }
+        int table = ropeTableOfLayer[l];
+        rope(q, c.headCount(), tokens, table);
+        rope(k, c.headCountKv(), tokens, table);
         storeKv(l, tokens);
         attention(l, tokens);
         matmul(layer.wo(), att, tokens, xb2);
-        VectorMath.add(x, xb2, tokens * dim);
-    }
-
-    /** x += W_down · (silu(W_gate·n) ⊙ W_up·n) with n = rmsnorm(x): SwiGLU. */
-    private void ffnBlock(CpuModel.Layer layer, int tokens) {
-        rmsnorm(xb, x, layer.ffnNorm(), tokens);
-        matmul(layer.gate(), xb, tokens, hb);
-        matmul(layer.up(), xb, tokens, hb2);
-        swiglu(tokens);
-        matmul(layer.down(), hb, tokens, xb2);
+        if (layer.attnPostNorm() != null) {
+            rmsnorm(xb2, xb2, layer.attnPostNorm(), tokens);
+        }
         VectorMath.add(x, xb2, tokens * dim);
     }
 
     /**
-     * hb = silu(hb) ⊙ hb2, tokens split across the pool: it is elementwise (so the split cannot change
-     * a value) and, with a scalar exp per element, the largest piece of non-matmul work in a step;
-     * run on one thread it left the other core idle.
+     * x += post(W_down · (act(W_gate·n) ⊙ W_up·n)) with n = rmsnorm(x): SwiGLU ({@code act} = SiLU), or
+     * Gemma's GeGLU ({@code act} = tanh-approximated GELU) followed by its post-FFN RMSNorm.
      */
-    private void swiglu(int tokens) {
+    private void ffnBlock(CpuModel.Layer layer, int tokens) {
+        rmsnorm(xb, x, layer.ffnNorm(), tokens);
+        matmul(layer.gate(), xb, tokens, hb);
+        matmul(layer.up(), xb, tokens, hb2);
+        gate(tokens);
+        matmul(layer.down(), hb, tokens, xb2);
+        if (layer.ffnPostNorm() != null) {
+            rmsnorm(xb2, xb2, layer.ffnPostNorm(), tokens);
+        }
+        VectorMath.add(x, xb2, tokens * dim);
+    }
+
+    /**
+     * hb = act(hb) ⊙ hb2, tokens split across the pool: it is elementwise (so the split cannot change
+     * a value) and, with a scalar exp (or tanh) per element, the largest piece of non-matmul work in a
+     * step; run on one thread it left the other core idle.
+     */
+    private void gate(int tokens) {
         int ffn = c.feedForwardLength();
-        parallel.forRange(tokens, 16L * ffn, (chunk, start, end) ->
-                VectorMath.swiglu(hb, hb2, start * ffn, end * ffn));
+        boolean gelu = c.architecture().gemmaBlock();
+        parallel.forRange(tokens, 16L * ffn, (chunk, start, end) -> {
+            if (gelu) {
+                VectorMath.geglu(hb, hb2, start * ffn, end * ffn);
+            } else {
+                VectorMath.swiglu(hb, hb2, start * ffn, end * ffn);
+            }
+        });
     }
 
     private void rmsnorm(float[] out, float[] in, float[] weight, int rows) {
         for (int t = 0; t < rows; t++) {
             VectorMath.rmsnorm(out, t * dim, in, t * dim, weight, c.rmsNormEps());
+        }
+    }
+
+    /** QK-norm: an RMSNorm (with {@code weight}, [headDim]) over each head of each token, in place. */
+    private void headNorm(float[] vec, float[] weight, int heads, int tokens) {
+        for (int t = 0; t < tokens; t++) {
+            for (int h = 0; h < heads; h++) {
+                int off = (t * heads + h) * headDim;
+                VectorMath.rmsnorm(vec, off, vec, off, weight, c.rmsNormEps());
+            }
         }
     }
 
@@ -190,19 +263,23 @@ final class LlamaForward {
     }
 
     /**
-     * Rotates each head's first {@code ropeDimension} values by position-dependent angles. NORM pairs
-     * adjacent values (the converter permuted llama's Q/K rows for this); NEOX pairs i with i + d/2.
+     * Rotates each head's first {@code ropeDimension} values by position-dependent angles (of RoPE
+     * table {@code table}). NORM pairs adjacent values (the converter permuted llama's Q/K rows for
+     * this); NEOX pairs i with i + ropeDimension/2, and a partial rotary dimension (Phi-4-mini) leaves
+     * the head's last values as they are.
      */
-    private void rope(float[] vec, int heads, int tokens) {
+    private void rope(float[] vec, int heads, int tokens, int table) {
         int stride = heads * headDim;
         int second = c.ropeType() == RopeType.NEOX ? ropePairs : 1;
         int step = c.ropeType() == RopeType.NEOX ? 1 : 2;
+        float[] cosines = ropeCos[table];
+        float[] sines = ropeSin[table];
         for (int t = 0; t < tokens; t++) {
             for (int h = 0; h < heads; h++) {
                 int base = t * stride + h * headDim;
                 for (int i = 0; i < ropePairs; i++) {
-                    float cos = ropeCos[t * ropePairs + i];
-                    float sin = ropeSin[t * ropePairs + i];
+                    float cos = cosines[t * ropePairs + i];
+                    float sin = sines[t * ropePairs + i];
                     int a = base + i * step;
                     int b = a + second;
                     float x0 = vec[a];
@@ -241,48 +318,62 @@ final class LlamaForward {
 
     /**
      * Causal self-attention, one (token, query head) pair per work item: the token's query against its
-     * own sequence's keys at positions {@code [0, its position]}, found block by block through its block
-     * table, which includes the keys this step just stored for earlier tokens of the same sequence.
-     * Query heads share a KV head in groups (GQA). Work items are split across the pool.
+     * own sequence's keys at positions {@code [first, its position]}, found block by block through its
+     * block table, which includes the keys this step just stored for earlier tokens of the same
+     * sequence. {@code first} is 0, or on a sliding-window layer the window's first position (the
+     * blocks before it stay in the cache for the global layers and for prefix sharing; this layer
+     * just does not read them). Query heads share a KV head in groups (GQA). Work items are split
+     * across the pool.
      *
      * <p>Per block, the scores of all its visible positions come from one
      * {@link VectorMath#transposedScores} call (a vector of positions at a time, no per-position lane
-     * sum), and the weighted sum from one {@link VectorMath#weightedSum} call (the output head in
-     * registers across the block's positions).
+     * sum), Gemma 2 then soft-caps them, and the weighted sum comes from one
+     * {@link VectorMath#weightedSum} call (the output head in registers across the block's positions).
      *
      * <p>Batch invariance: each score is a dot product in an order fixed by the head size alone, the
-     * softmax and the weighted sum run over positions 0, 1, … in that order whatever the batch, the
-     * chunking or the blocks, and one thread does a whole item, so a token's result does not depend on
-     * what else is in the step.
+     * softmax and the weighted sum run over positions first, first + 1, … in that order whatever the
+     * batch, the chunking or the blocks, and one thread does a whole item, so a token's result does not
+     * depend on what else is in the step.
      */
     private void attention(int l, int tokens) {
         int heads = c.headCount();
         int group = c.groupSize();
         float[] keys = kv.keys(l);
         float[] values = kv.values(l);
+        SlidingWindow window = c.slidingWindow();
+        float cap = c.attentionSoftcap();
         long workPerItem = 2L * headDim * longestVisible;
         parallel.forRange(tokens * heads, workPerItem, (chunk, start, end) -> {
             float[] s = scores[chunk];
             for (int item = start; item < end; item++) {
                 int t = item / heads;
                 int h = item % heads;
-                int visible = tokenPositions[t] + 1;
+                int last = tokenPositions[t];
+                int first = window.firstVisible(l, last);
+                int count = last + 1 - first;
                 int[] table = tokenTables[t];
                 int qOff = t * qDim + h * headDim;
                 int kvHead = h / group;
-                for (int p = 0; p < visible; p += blockSize) {
+                for (int p = first; p <= last; ) {
                     int block = table[p / blockSize];
-                    int n = Math.min(visible - p, blockSize);
-                    int rows = CpuKvStore.keyRow(block, blockSize, kvDim, kvHead, headDim);
-                    VectorMath.transposedScores(q, qOff, keys, rows, blockSize, n, headDim, attentionScale, s, p);
+                    int offset = p % blockSize;
+                    int n = Math.min(last + 1 - p, blockSize - offset);
+                    int rows = CpuKvStore.keyRow(block, blockSize, kvDim, kvHead, headDim) + offset;
+                    VectorMath.transposedScores(q, qOff, keys, rows, blockSize, n, headDim, queryScale, s, p - first);
+                    p += n;
                 }
-                VectorMath.softmax(s, visible);
+                if (cap > 0) {
+                    VectorMath.softcap(s, 0, count, cap);
+                }
+                VectorMath.softmax(s, count);
                 Arrays.fill(att, qOff, qOff + headDim, 0f);
-                for (int p = 0; p < visible; p += blockSize) {
+                for (int p = first; p <= last; ) {
                     int block = table[p / blockSize];
-                    int n = Math.min(visible - p, blockSize);
-                    VectorMath.weightedSum(s, p, values, block * blockSize * kvDim + kvHead * headDim, kvDim, n,
-                            att, qOff, headDim);
+                    int offset = p % blockSize;
+                    int n = Math.min(last + 1 - p, blockSize - offset);
+                    VectorMath.weightedSum(s, p - first, values, (block * blockSize + offset) * kvDim + kvHead * headDim,
+                            kvDim, n, att, qOff, headDim);
+                    p += n;
                 }
             }
         });
@@ -307,6 +398,11 @@ final class LlamaForward {
             logits = new float[rows * vocab];
         }
         matmul(model.output(), xb, rows, logits);
+        float cap = c.finalSoftcap();
+        if (cap > 0) {
+            // Gemma 2's final soft-cap, elementwise, so split over the whole rows × vocab range
+            parallel.forRange(rows * vocab, 16, (chunk, start, end) -> VectorMath.softcap(logits, start, end, cap));
+        }
         return rows;
     }
 
@@ -320,8 +416,10 @@ final class LlamaForward {
         tokenIds = new int[n];
         tokenPositions = new int[n];
         tokenTables = new int[n][];
-        ropeCos = new float[n * ropePairs];
-        ropeSin = new float[n * ropePairs];
+        for (int table = 0; table < ropeTables.length; table++) {
+            ropeCos[table] = new float[n * ropePairs];
+            ropeSin[table] = new float[n * ropePairs];
+        }
         x = new float[n * dim];
         xb = new float[n * dim];
         xb2 = new float[n * dim];

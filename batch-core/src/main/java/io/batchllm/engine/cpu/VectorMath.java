@@ -121,6 +121,50 @@ final class VectorMath {
         }
     }
 
+    /** √(2/π) and the cubic coefficient of the tanh approximation of GELU (ggml's constants). */
+    private static final float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
+    private static final float GELU_COEF_A = 0.044715f;
+
+    /**
+     * GeGLU's gating over {@code [from, to)} (Gemma): {@code gate[i] = gelu(gate[i]) * up[i]} with the
+     * tanh approximation {@code gelu(g) = g/2 · (1 + tanh(√(2/π)·g·(1 + 0.044715·g²)))} that Gemma was
+     * trained with (PyTorch's {@code gelu_pytorch_tanh}). {@link StrictMath#tanh}, not {@code Math.tanh}:
+     * the JDK may compute the latter differently in interpreted and compiled code, and a value must
+     * not depend on when the JIT compiled this (batch invariance).
+     */
+    static void geglu(float[] gate, float[] up, int from, int to) {
+        for (int i = from; i < to; i++) {
+            float g = gate[i];
+            float t = (float) StrictMath.tanh(SQRT_2_OVER_PI * g * (1.0f + GELU_COEF_A * g * g));
+            gate[i] = 0.5f * g * (1.0f + t) * up[i];
+        }
+    }
+
+    /**
+     * Tanh soft-capping of {@code x[from, to)} in place: {@code x = cap · tanh(x / cap)}, which keeps
+     * every value inside (−cap, cap) while leaving small ones almost unchanged (Gemma 2's attention
+     * scores and final logits). Computed as ggml does, {@code x · (1/cap)} first; {@link StrictMath}
+     * for the reason {@link #geglu} gives.
+     */
+    static void softcap(float[] x, int from, int to, float cap) {
+        float inv = 1f / cap;
+        for (int i = from; i < to; i++) {
+            x[i] = (float) StrictMath.tanh(x[i] * inv) * cap;
+        }
+    }
+
+    /** {@code x[off+i] *= factor} for {@code i < n}. */
+    static void scale(float[] x, int off, int n, float factor) {
+        int i = 0;
+        int upper = S.loopBound(n);
+        for (; i < upper; i += L) {
+            FloatVector.fromArray(S, x, off + i).mul(factor).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] *= factor;
+        }
+    }
+
     /**
      * Attention scores for {@code n} consecutive key positions at once:
      * {@code out[outOff+j] = scale * sum_d q[qOff+d] * kt[ktOff + d*stride + j]} for {@code j < n}.

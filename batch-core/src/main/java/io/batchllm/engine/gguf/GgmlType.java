@@ -8,9 +8,17 @@ public enum GgmlType {
     F32(0, 1, 4),
     F16(1, 1, 2),
     Q4_0(2, 32, 18),
+    Q4_1(3, 32, 20),
+    Q5_0(6, 32, 22),
+    Q5_1(7, 32, 24),
     Q8_0(8, 32, 34),
+    Q2_K(10, 256, 84),
+    Q3_K(11, 256, 110),
     Q4_K(12, 256, 144),
+    Q5_K(13, 256, 176),
     Q6_K(14, 256, 210),
+    IQ4_NL(20, 32, 18),
+    IQ4_XS(23, 256, 136),
     BF16(30, 1, 2);
 
     private final int id;
@@ -64,22 +72,14 @@ public enum GgmlType {
             return t.name();
         }
         return switch (id) {
-            case 3 -> "Q4_1";
-            case 6 -> "Q5_0";
-            case 7 -> "Q5_1";
             case 9 -> "Q8_1";
-            case 10 -> "Q2_K";
-            case 11 -> "Q3_K";
-            case 13 -> "Q5_K";
             case 15 -> "Q8_K";
             case 16 -> "IQ2_XXS";
             case 17 -> "IQ2_XS";
             case 18 -> "IQ3_XXS";
             case 19 -> "IQ1_S";
-            case 20 -> "IQ4_NL";
             case 21 -> "IQ3_S";
             case 22 -> "IQ2_S";
-            case 23 -> "IQ4_XS";
             case 24 -> "I8";
             case 25 -> "I16";
             case 26 -> "I32";

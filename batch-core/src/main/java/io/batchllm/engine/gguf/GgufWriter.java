@@ -15,9 +15,11 @@ import java.util.Map;
 
 /**
  * Writes a GGUF version 3 file: metadata of every GGUF value type and tensors given as F32 values
- * that are encoded to a target {@link GgmlType} on the way out, with llama.cpp's reference
- * quantizers ({@code quantize_row_q8_0_ref}, {@code _q4_0_ref}, {@code _q4_K_ref},
- * {@code _q6_K_ref}; F16 and BF16 round to nearest even).
+ * that are encoded to a target {@link GgmlType} on the way out, with the quantizers llama.cpp's
+ * {@code llama-quantize} uses without an importance matrix ({@code quantize_row_*_ref}, and
+ * {@code quantize_iq4_nl}/{@code _iq4_xs} for the IQ4 types; F16 and BF16 round to nearest even), so
+ * that every supported type comes out byte for byte as {@code llama-quantize --pure} writes it from
+ * the same F32 values.
  *
  * <p>Tensors are streamed: a tensor's values come from a {@link RowSource} that is asked for one row
  * at a time while the file is written, so a model of any size is written with one row of F32 in

@@ -17,6 +17,9 @@ package io.batchllm.engine.gguf;
  *   <li>Q6_K, 256 values in 210 bytes: {@code u8 ql[128]; u8 qh[64]; int8 scales[16]; f16 d};
  *       sixteen sub-blocks of 16 with an 8-bit signed scale; x = d·scale·(q − 32).
  * </ul>
+ * The other types' quantizers live in {@link BlockQuantizers} (Q4_1, Q5_0, Q5_1), {@link KQuantizers}
+ * (Q2_K, Q3_K, Q5_K) and {@link NonLinearQuantizers} (IQ4_NL, IQ4_XS); the layouts of all of them are
+ * described in {@code io.batchllm.engine.tensor.Dequantize}.
  *
  * <p>Stateless and thread safe.
  */
@@ -69,6 +72,9 @@ final class Quantizer {
                     q6KBlock(x, xOff + 256 * b, y, yOff + 210 * b);
                 }
             }
+            case Q4_1, Q5_0, Q5_1 -> BlockQuantizers.quantize(type, x, xOff, n, y, yOff);
+            case Q2_K, Q3_K, Q5_K -> KQuantizers.quantize(type, x, xOff, n, y, yOff);
+            case IQ4_NL, IQ4_XS -> NonLinearQuantizers.quantize(type, x, xOff, n, y, yOff);
         }
     }
 
@@ -122,6 +128,26 @@ final class Quantizer {
     /** {@code quantize_row_q4_K_ref} for one super-block of 256. */
     private static void q4KBlock(float[] x, int xo, byte[] y, int yo) {
         byte[] levels = new byte[256];
+        fitScalesAndMins(x, xo, 15, -1.f, 20, y, yo, levels);
+        int q = yo + 16;
+        for (int j = 0; j < 256; j += 64) {
+            for (int l = 0; l < 32; l++) {
+                y[q + l] = (byte) (levels[j + l] | (levels[j + l + 32] << 4));
+            }
+            q += 32;
+        }
+    }
+
+    /**
+     * The part Q4_K's and Q5_K's reference quantizers share: per sub-block of 32, the
+     * {@code make_qkx2_quants} fit of levels 0..{@code nmax} weighted by {@code rms + |x|} (with
+     * {@code rmin} and {@code nstep} as each calls it); the scales and mins quantized to 6 bits of the
+     * super-block's largest and packed, with the f16 {@code d} and {@code dmin}, into
+     * {@code y[yo .. yo+16)}; then every value re-quantized into {@code levels} against the rounded
+     * scales the decoder will actually use.
+     */
+    static void fitScalesAndMins(float[] x, int xo, int nmax, float rmin, int nstep, byte[] y, int yo,
+                                 byte[] levels) {
         byte[] aux = new byte[32];
         float[] weights = new float[32];
         float[] mins = new float[8];
@@ -139,8 +165,8 @@ final class Quantizer {
             for (int l = 0; l < 32; l++) {
                 weights[l] = avX + Math.abs(x[xo + 32 * j + l]);
             }
-            scales[j] = makeQkx2Quants(32, 15, x, xo + 32 * j, weights, levels, 32 * j, theMin, aux,
-                    -1.f, 0.1f, 20);
+            scales[j] = makeQkx2Quants(32, nmax, x, xo + 32 * j, weights, levels, 32 * j, theMin, aux,
+                    rmin, 0.1f, nstep, false);
             mins[j] = theMin[0];
             maxScale = Math.max(maxScale, scales[j]);
             maxMin = Math.max(maxMin, mins[j]);
@@ -160,7 +186,6 @@ final class Quantizer {
         putShort(y, yo + 2, dminBits);
         System.arraycopy(packed, 0, y, yo + 4, 12);
 
-        // Re-quantize against the rounded (f16, 6-bit) scales that the decoder will actually use.
         float d16 = Float.float16ToFloat(dBits);
         float dmin16 = Float.float16ToFloat(dminBits);
         for (int j = 0; j < 8; j++) {
@@ -171,15 +196,8 @@ final class Quantizer {
             float dm = dmin16 * minK4(packed, j);
             for (int ii = 0; ii < 32; ii++) {
                 int l = nearestInt((x[xo + 32 * j + ii] + dm) / d);
-                levels[32 * j + ii] = (byte) Math.max(0, Math.min(15, l));
+                levels[32 * j + ii] = (byte) Math.max(0, Math.min(nmax, l));
             }
-        }
-        int q = yo + 16;
-        for (int j = 0; j < 256; j += 64) {
-            for (int l = 0; l < 32; l++) {
-                y[q + l] = (byte) (levels[j + l] | (levels[j + l + 32] << 4));
-            }
-            q += 32;
         }
     }
 
@@ -213,11 +231,12 @@ final class Quantizer {
     /**
      * ggml's {@code make_qkx2_quants}: fits {@code x ≈ scale·L − min} with L in [0, nmax] by trying
      * nstep+1 scales around nmax/(max−min) and keeping the weighted least-squares fit with the smallest
-     * weighted squared error. Returns the scale; writes the (positive) min to {@code theMin[0]}.
+     * weighted error: squared, or absolute with {@code useMad} (Q2_K). Returns the scale; writes the
+     * (positive) min to {@code theMin[0]}.
      */
-    private static float makeQkx2Quants(int n, int nmax, float[] x, int xo, float[] weights, byte[] levels,
-                                        int lo, float[] theMin, byte[] aux, float rmin, float rdelta,
-                                        int nstep) {
+    static float makeQkx2Quants(int n, int nmax, float[] x, int xo, float[] weights, byte[] levels,
+                                int lo, float[] theMin, byte[] aux, float rmin, float rdelta,
+                                int nstep, boolean useMad) {
         float min = x[xo];
         float max = x[xo];
         float sumW = weights[0];
@@ -246,7 +265,7 @@ final class Quantizer {
             int l = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[xo + i] - min))));
             levels[lo + i] = (byte) l;
             float diff = scale * l + min - x[xo + i];
-            bestError += weights[i] * (diff * diff);
+            bestError += weights[i] * (useMad ? Math.abs(diff) : diff * diff);
         }
         for (int is = 0; is <= nstep; is++) {
             iscale = (rmin + rdelta * is + nmax) / (max - min);
@@ -272,7 +291,7 @@ final class Quantizer {
                 float curError = 0;
                 for (int i = 0; i < n; i++) {
                     float diff = thisScale * aux[i] + thisMin - x[xo + i];
-                    curError += weights[i] * (diff * diff);
+                    curError += weights[i] * (useMad ? Math.abs(diff) : diff * diff);
                 }
                 if (curError < bestError) {
                     System.arraycopy(aux, 0, levels, lo, n);
@@ -416,7 +435,7 @@ final class Quantizer {
     }
 
     /** C's {@code (int8_t)} of a float: truncation toward zero, then wrap to 8 bits. */
-    private static int truncToInt8(float f) {
+    static int truncToInt8(float f) {
         return (byte) (int) f;
     }
 

@@ -55,6 +55,15 @@ public final class SyntheticModel {
     private final long seed;
     private final String chatTemplate;
     private final Path tokenizerSource;
+    private final int headDim;
+    private final int ropeDimension;
+    private final int slidingWindow;
+    private final Float attentionSoftcap;
+    private final Float finalSoftcap;
+    private final float ropeScalingFactor;
+    private final int longRopeOriginalContext;
+    private final float ropeAttnFactor;
+    private final float outputStd;
 
     private SyntheticModel(Builder b) {
         this.architecture = b.architecture;
@@ -76,6 +85,15 @@ public final class SyntheticModel {
         this.seed = b.seed;
         this.chatTemplate = b.chatTemplate;
         this.tokenizerSource = b.tokenizerSource;
+        this.headDim = b.headDim > 0 ? b.headDim : b.dim / b.heads;
+        this.ropeDimension = b.ropeDimension > 0 ? b.ropeDimension : headDim;
+        this.slidingWindow = b.slidingWindow;
+        this.attentionSoftcap = b.attentionSoftcap;
+        this.finalSoftcap = b.finalSoftcap;
+        this.ropeScalingFactor = b.ropeScalingFactor;
+        this.longRopeOriginalContext = b.longRopeOriginalContext;
+        this.ropeAttnFactor = b.ropeAttnFactor;
+        this.outputStd = b.outputStd != null ? b.outputStd : b.weightStd;
     }
 
     /** A builder with a tiny llama shape (dim 64, 2 layers, 4 heads, 2 KV heads, FFN 128, vocab 512). */
@@ -115,8 +133,9 @@ public final class SyntheticModel {
         return kvHeads;
     }
 
+    /** Values per head: {@link Builder#headDim(int)}, else {@code dim / heads}. */
     public int headDim() {
-        return dim / heads;
+        return headDim;
     }
 
     public int ffnHidden() {
@@ -154,16 +173,18 @@ public final class SyntheticModel {
 
     /**
      * The type a 2-D weight with rows of {@code rowLength} values is stored as: {@link #weightType()}
-     * when its blocks fit; otherwise, as llama-quantize does for such tensors, a type with 32-value
-     * blocks (Q4_K to Q4_0 (llama.cpp would pick Q5_0, which BatchLLM does not read), Q6_K to Q8_0),
-     * and F16 if not even 32 divides the row.
+     * when its blocks fit; otherwise the type with 32-value blocks that llama-quantize falls back to for
+     * such tensors (Q2_K, Q3_K and IQ4_XS to IQ4_NL, Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0), and F16
+     * if not even 32 divides the row.
      */
     public GgmlType typeFor(long rowLength) {
         if (rowLength % weightType.blockSize() == 0) {
             return weightType;
         }
         GgmlType fallback = switch (weightType) {
-            case Q4_K -> GgmlType.Q4_0;
+            case Q2_K, Q3_K, IQ4_XS -> GgmlType.IQ4_NL;
+            case Q4_K -> GgmlType.Q5_0;
+            case Q5_K -> GgmlType.Q5_1;
             case Q6_K -> GgmlType.Q8_0;
             default -> GgmlType.F16;
         };
@@ -187,30 +208,57 @@ public final class SyntheticModel {
     }
 
     private List<TensorSpec> tensorSpecs() {
-        int kvDim = kvHeads * headDim();
+        int qDim = heads * headDim;
+        int kvDim = kvHeads * headDim;
         float normStd = normJitter;
+        boolean qkNorm = architecture.equals("qwen3") || architecture.equals("gemma3");
+        boolean gemma = architecture.startsWith("gemma");
+        boolean phi3 = architecture.equals("phi3");
         List<TensorSpec> specs = new ArrayList<>();
         specs.add(new TensorSpec("token_embd.weight", dim, vocabSize, true, 0, weightStd));
         specs.add(new TensorSpec("output_norm.weight", dim, 1, false, 1, normStd));
         if (!tiedOutput) {
-            specs.add(new TensorSpec("output.weight", dim, vocabSize, true, 0, weightStd));
+            specs.add(new TensorSpec("output.weight", dim, vocabSize, true, 0, outputStd));
+        }
+        if (longRopeOriginalContext > 0) {
+            // LongRoPE's per-frequency divisors, around Phi-3's own magnitudes
+            specs.add(new TensorSpec("rope_factors_long.weight", ropeDimension / 2, 1, false, 4, 0.5f));
+            specs.add(new TensorSpec("rope_factors_short.weight", ropeDimension / 2, 1, false, 1.5f, 0.2f));
         }
         for (int l = 0; l < layers; l++) {
             String p = "blk." + l + ".";
             specs.add(new TensorSpec(p + "attn_norm.weight", dim, 1, false, 1, normStd));
-            specs.add(new TensorSpec(p + "attn_q.weight", dim, dim, true, 0, weightStd));
-            specs.add(new TensorSpec(p + "attn_k.weight", dim, kvDim, true, 0, weightStd));
-            specs.add(new TensorSpec(p + "attn_v.weight", dim, kvDim, true, 0, weightStd));
+            if (phi3) {
+                specs.add(new TensorSpec(p + "attn_qkv.weight", dim, qDim + 2L * kvDim, true, 0, weightStd));
+            } else {
+                specs.add(new TensorSpec(p + "attn_q.weight", dim, qDim, true, 0, weightStd));
+                specs.add(new TensorSpec(p + "attn_k.weight", dim, kvDim, true, 0, weightStd));
+                specs.add(new TensorSpec(p + "attn_v.weight", dim, kvDim, true, 0, weightStd));
+            }
             if (qkvBias) {
-                specs.add(new TensorSpec(p + "attn_q.bias", dim, 1, false, 0, weightStd));
+                specs.add(new TensorSpec(p + "attn_q.bias", qDim, 1, false, 0, weightStd));
                 specs.add(new TensorSpec(p + "attn_k.bias", kvDim, 1, false, 0, weightStd));
                 specs.add(new TensorSpec(p + "attn_v.bias", kvDim, 1, false, 0, weightStd));
             }
-            specs.add(new TensorSpec(p + "attn_output.weight", dim, dim, true, 0, weightStd));
+            if (qkNorm) {
+                specs.add(new TensorSpec(p + "attn_q_norm.weight", headDim, 1, false, 1, normStd));
+                specs.add(new TensorSpec(p + "attn_k_norm.weight", headDim, 1, false, 1, normStd));
+            }
+            specs.add(new TensorSpec(p + "attn_output.weight", qDim, dim, true, 0, weightStd));
+            if (gemma) {
+                specs.add(new TensorSpec(p + "post_attention_norm.weight", dim, 1, false, 1, normStd));
+            }
             specs.add(new TensorSpec(p + "ffn_norm.weight", dim, 1, false, 1, normStd));
-            specs.add(new TensorSpec(p + "ffn_gate.weight", dim, ffnHidden, true, 0, weightStd));
-            specs.add(new TensorSpec(p + "ffn_up.weight", dim, ffnHidden, true, 0, weightStd));
+            if (phi3) {
+                specs.add(new TensorSpec(p + "ffn_up.weight", dim, 2L * ffnHidden, true, 0, weightStd));
+            } else {
+                specs.add(new TensorSpec(p + "ffn_gate.weight", dim, ffnHidden, true, 0, weightStd));
+                specs.add(new TensorSpec(p + "ffn_up.weight", dim, ffnHidden, true, 0, weightStd));
+            }
             specs.add(new TensorSpec(p + "ffn_down.weight", ffnHidden, dim, true, 0, weightStd));
+            if (gemma) {
+                specs.add(new TensorSpec(p + "post_ffw_norm.weight", dim, 1, false, 1, normStd));
+            }
         }
         return specs;
     }
@@ -234,10 +282,15 @@ public final class SyntheticModel {
         w.putUInt32(a + ".feed_forward_length", ffnHidden);
         w.putUInt32(a + ".attention.head_count", heads);
         w.putUInt32(a + ".attention.head_count_kv", kvHeads);
-        w.putUInt32(a + ".rope.dimension_count", headDim());
+        if (headDim != dim / heads || dim % heads != 0) {
+            w.putUInt32(a + ".attention.key_length", headDim);
+            w.putUInt32(a + ".attention.value_length", headDim);
+        }
+        w.putUInt32(a + ".rope.dimension_count", ropeDimension);
         w.putFloat32(a + ".attention.layer_norm_rms_epsilon", rmsEpsilon);
         w.putFloat32(a + ".rope.freq_base", ropeFreqBase);
         w.putUInt32(a + ".vocab_size", vocabSize);
+        writeArchitectureKeys(w);
         writeTokenizer(w);
         List<TensorSpec> specs = tensorSpecs();
         for (int i = 0; i < specs.size(); i++) {
@@ -253,6 +306,29 @@ public final class SyntheticModel {
             });
         }
         w.write(path);
+    }
+
+    /** The keys only some models have: window, caps, RoPE scaling (as llama.cpp's converter names them). */
+    private void writeArchitectureKeys(GgufWriter w) {
+        String a = architecture;
+        if (slidingWindow > 0 || a.equals("phi3")) {
+            // llama.cpp (the version compared against) refuses a phi3 file without the key; 0 means none
+            w.putUInt32(a + ".attention.sliding_window", slidingWindow);
+        }
+        if (attentionSoftcap != null) {
+            w.putFloat32(a + ".attn_logit_softcapping", attentionSoftcap);
+        }
+        if (finalSoftcap != null) {
+            w.putFloat32(a + ".final_logit_softcapping", finalSoftcap);
+        }
+        if (ropeScalingFactor != 1f) {
+            w.putString(a + ".rope.scaling.type", "linear");
+            w.putFloat32(a + ".rope.scaling.factor", ropeScalingFactor);
+        }
+        if (longRopeOriginalContext > 0) {
+            w.putUInt32(a + ".rope.scaling.original_context_length", longRopeOriginalContext);
+            w.putFloat32(a + ".rope.scaling.attn_factor", ropeAttnFactor);
+        }
     }
 
     private void writeTokenizer(GgufWriter w) {
@@ -288,9 +364,17 @@ public final class SyntheticModel {
             case F32 -> 0;
             case F16 -> 1;
             case Q4_0 -> 2;
+            case Q4_1 -> 3;
             case Q8_0 -> 7;
-            case Q4_K -> 14; // Q4_K_S: all matrices Q4_K
+            case Q5_0 -> 8;
+            case Q5_1 -> 9;
+            case Q2_K -> 10;
+            case Q3_K -> 11; // Q3_K_S: all matrices Q3_K
+            case Q4_K -> 14; // Q4_K_S
+            case Q5_K -> 16; // Q5_K_S
             case Q6_K -> 18;
+            case IQ4_NL -> 25;
+            case IQ4_XS -> 30;
             case BF16 -> 32;
         };
     }
@@ -306,7 +390,7 @@ public final class SyntheticModel {
     @Override
     public String toString() {
         return "SyntheticModel[" + architecture + " " + name + ", dim " + dim + ", " + layers + " layers, " + heads
-                + "/" + kvHeads + " heads, ffn " + ffnHidden + ", vocab " + vocabSize + ", " + weightType
+                + "/" + kvHeads + " heads of " + headDim + ", ffn " + ffnHidden + ", vocab " + vocabSize + ", " + weightType
                 + (tiedOutput ? ", tied" : "") + (qkvBias ? ", qkv bias" : "") + ", seed " + seed + "]";
     }
 
@@ -331,16 +415,97 @@ public final class SyntheticModel {
         private long seed = DEFAULT_SEED;
         private String chatTemplate;
         private Path tokenizerSource;
+        private int headDim;
+        private int ropeDimension;
+        private int slidingWindow;
+        private Float attentionSoftcap;
+        private Float finalSoftcap;
+        private float ropeScalingFactor = 1f;
+        private int longRopeOriginalContext;
+        private float ropeAttnFactor = 1f;
+        private Float outputStd;
 
         private Builder() {
         }
 
-        /** {@code llama} (default) or {@code qwen2}; selects the metadata key prefix. */
+        /**
+         * {@code llama} (default), {@code qwen2}, {@code qwen3}, {@code gemma2}, {@code gemma3} or
+         * {@code phi3}: the metadata key prefix and the tensors each has (QK-norms for qwen3 and gemma3,
+         * post-norms for the gemmas, fused {@code attn_qkv} and gate‖up {@code ffn_up} for phi3).
+         */
         public Builder architecture(String architecture) {
-            if (!architecture.equals("llama") && !architecture.equals("qwen2")) {
-                throw new IllegalArgumentException("architecture must be llama or qwen2, is " + architecture);
+            if (!List.of("llama", "qwen2", "qwen3", "gemma2", "gemma3", "phi3").contains(architecture)) {
+                throw new IllegalArgumentException("architecture must be llama, qwen2, qwen3, gemma2, gemma3 or phi3, is "
+                        + architecture);
             }
             this.architecture = architecture;
+            return this;
+        }
+
+        /**
+         * Values per head, written as {@code attention.key_length} (Qwen3's and Gemma's heads are wider
+         * than {@code dim / heads}); default {@code dim / heads}.
+         */
+        public Builder headDim(int headDim) {
+            this.headDim = positive("headDim", headDim);
+            return this;
+        }
+
+        /** {@code rope.dimension_count}: partial rotary when below the head size; default the head size. */
+        public Builder ropeDimension(int ropeDimension) {
+            this.ropeDimension = positive("ropeDimension", ropeDimension);
+            return this;
+        }
+
+        /** {@code attention.sliding_window}; default 0, no key (phi3 gets the key with 0). */
+        public Builder slidingWindow(int slidingWindow) {
+            if (slidingWindow < 0) {
+                throw new IllegalArgumentException("slidingWindow must be >= 0, is " + slidingWindow);
+            }
+            this.slidingWindow = slidingWindow;
+            return this;
+        }
+
+        /** {@code attn_logit_softcapping}; default none written. */
+        public Builder attentionSoftcap(float cap) {
+            this.attentionSoftcap = cap;
+            return this;
+        }
+
+        /** {@code final_logit_softcapping}; default none written. */
+        public Builder finalSoftcap(float cap) {
+            this.finalSoftcap = cap;
+            return this;
+        }
+
+        /** Linear RoPE scaling ({@code rope.scaling.type} linear and {@code rope.scaling.factor}); default 1, none. */
+        public Builder ropeScalingFactor(float factor) {
+            if (!(factor > 0)) {
+                throw new IllegalArgumentException("ropeScalingFactor must be positive, is " + factor);
+            }
+            this.ropeScalingFactor = factor;
+            return this;
+        }
+
+        /**
+         * Phi-3's LongRoPE: seeded {@code rope_factors_long}/{@code _short} tensors,
+         * {@code rope.scaling.original_context_length} and {@code rope.scaling.attn_factor}. Default none.
+         */
+        public Builder longRope(int originalContextLength, float attnFactor) {
+            this.longRopeOriginalContext = positive("originalContextLength", originalContextLength);
+            this.ropeAttnFactor = attnFactor;
+            return this;
+        }
+
+        /**
+         * Standard deviation of {@code output.weight} (untied output only); default {@link #weightStd}.
+         * A larger one gives peaky logits, so that greedy decoding is decided by clear margins.
+         */
+        public Builder outputStd(float outputStd) {
+            if (!(outputStd >= 0)) {
+                throw new IllegalArgumentException("outputStd must be >= 0, is " + outputStd);
+            }
+            this.outputStd = outputStd;
             return this;
         }
 
@@ -476,11 +641,17 @@ public final class SyntheticModel {
          * @throws IllegalArgumentException naming the setting that does not fit
          */
         public SyntheticModel build() {
-            if (dim % heads != 0) {
-                throw new IllegalArgumentException("dim " + dim + " is not a multiple of heads " + heads);
+            if (headDim == 0 && dim % heads != 0) {
+                throw new IllegalArgumentException("dim " + dim + " is not a multiple of heads " + heads
+                        + "; give headDim");
             }
-            if ((dim / heads) % 2 != 0) {
-                throw new IllegalArgumentException("head dimension " + dim / heads + " must be even for RoPE");
+            int hd = headDim > 0 ? headDim : dim / heads;
+            if (hd % 2 != 0 || (ropeDimension > 0 && (ropeDimension % 2 != 0 || ropeDimension > hd))) {
+                throw new IllegalArgumentException("head dimension " + hd + " and rope dimension " + ropeDimension
+                        + " must be even, the rope dimension at most the head dimension");
+            }
+            if (architecture.equals("phi3") && hd * heads != dim) {
+                throw new IllegalArgumentException("phi3's heads must fill dim exactly (its attn_output is [dim, dim])");
             }
             if (heads % kvHeads != 0) {
                 throw new IllegalArgumentException("heads " + heads + " is not a multiple of kvHeads " + kvHeads);

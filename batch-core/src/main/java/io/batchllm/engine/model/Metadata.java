@@ -22,6 +22,11 @@ final class Metadata {
         return source;
     }
 
+    /** The value as stored, or null when absent. */
+    Object raw(String key) {
+        return values.get(key);
+    }
+
     Optional<String> string(String key) {
         Object v = values.get(key);
         if (v == null) {

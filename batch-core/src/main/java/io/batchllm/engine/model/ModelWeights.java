@@ -31,16 +31,18 @@ public final class ModelWeights {
     private final GgufTensor output;
     private final boolean outputTied;
     private final GgufTensor ropeFreqs;
+    private final GgufTensor ropeFactors;
     private final List<LayerWeights> layers;
 
     private ModelWeights(ModelConfig config, GgufTensor tokenEmbedding, GgufTensor outputNorm, GgufTensor output,
-                         boolean outputTied, GgufTensor ropeFreqs, List<LayerWeights> layers) {
+                         boolean outputTied, GgufTensor ropeFreqs, GgufTensor ropeFactors, List<LayerWeights> layers) {
         this.config = config;
         this.tokenEmbedding = tokenEmbedding;
         this.outputNorm = outputNorm;
         this.output = output;
         this.outputTied = outputTied;
         this.ropeFreqs = ropeFreqs;
+        this.ropeFactors = ropeFactors;
         this.layers = layers;
     }
 
@@ -68,16 +70,37 @@ public final class ModelWeights {
         GgufTensor embd = t.require("token_embd.weight", dim, c.vocabSize());
         GgufTensor outNorm = t.require("output_norm.weight", dim);
         Optional<GgufTensor> out = t.optional("output.weight", dim, c.vocabSize());
-        GgufTensor freqs = t.optional("rope_freqs.weight", c.ropeDimension() / 2).orElse(null);
-        if (freqs != null && freqs.type() != GgmlType.F32) {
-            throw new ModelFormatException(source + ": tensor 'rope_freqs.weight' has type " + freqs.type()
-                    + " but must be F32");
-        }
+        int pairs = c.ropeDimension() / 2;
+        GgufTensor freqs = t.f32Vector("rope_freqs.weight", pairs);
+        GgufTensor factors = longRopeFactors(t, c, pairs);
         List<LayerWeights> layers = new ArrayList<>(c.blockCount());
         for (int i = 0; i < c.blockCount(); i++) {
             layers.add(layer(t, c, "blk." + i + "."));
         }
-        return new ModelWeights(c, embd, outNorm, out.orElse(embd), out.isEmpty(), freqs, List.copyOf(layers));
+        return new ModelWeights(c, embd, outNorm, out.orElse(embd), out.isEmpty(), freqs, factors, List.copyOf(layers));
+    }
+
+    /**
+     * LongRoPE's divisors (Phi-3): {@code rope_factors_long} when the context is longer than
+     * {@code rope.scaling.original_context_length}, else {@code rope_factors_short}, as llama.cpp
+     * chooses them (by context size, once; not per sequence length as Hugging Face does). Null when
+     * the file has neither.
+     */
+    private static GgufTensor longRopeFactors(TensorChecker t, ModelConfig c, int pairs) {
+        GgufTensor longFactors = t.f32Vector("rope_factors_long.weight", pairs);
+        GgufTensor shortFactors = t.f32Vector("rope_factors_short.weight", pairs);
+        boolean named = c.ropeScaling().type() == RopeScaling.Type.LONGROPE;
+        if ((longFactors == null) != (shortFactors == null) || (named && longFactors == null)) {
+            throw new ModelFormatException(t.source() + ": LongRoPE needs both 'rope_factors_long.weight' and "
+                    + "'rope_factors_short.weight' [" + pairs + "]" + (named ? " (the file's rope.scaling.type says "
+                    + "longrope)" : "") + ", but " + (longFactors == null && shortFactors == null ? "neither is"
+                    : (longFactors == null ? "'rope_factors_long.weight'" : "'rope_factors_short.weight'") + " is not")
+                    + " present");
+        }
+        if (longFactors == null) {
+            return null;
+        }
+        return c.contextLength() > c.ropeScaling().originalContextLength() ? longFactors : shortFactors;
     }
 
     private static LayerWeights layer(TensorChecker t, ModelConfig c, String p) {
@@ -85,23 +108,70 @@ public final class ModelWeights {
         int q = c.queryDim();
         int kv = c.kvDim();
         int ffn = c.feedForwardLength();
-        boolean biasRequired = c.architecture().hasQkvBias();
-        for (String unsupported : List.of("attn_output.bias", "ffn_gate.bias", "ffn_up.bias", "ffn_down.bias")) {
+        Architecture arch = c.architecture();
+        boolean biasRequired = arch.hasQkvBias();
+        for (String unsupported : List.of("attn_output.bias", "ffn_gate.bias", "ffn_up.bias", "ffn_down.bias",
+                "attn_qkv.bias")) {
             t.refuse(p + unsupported);
         }
+        if (!arch.hasQkNorm()) {
+            t.refuse(p + "attn_q_norm.weight");
+            t.refuse(p + "attn_k_norm.weight");
+        }
+        if (!arch.gemmaBlock()) {
+            t.refuse(p + "post_attention_norm.weight");
+            t.refuse(p + "post_ffw_norm.weight");
+        }
+        GgufTensor[] qkv = qkv(t, arch, p, dim, q, kv);
+        GgufTensor[] gateUp = gateUp(t, arch, p, dim, ffn);
         return new LayerWeights(
                 t.require(p + "attn_norm.weight", dim),
-                t.require(p + "attn_q.weight", dim, q),
-                t.require(p + "attn_k.weight", dim, kv),
-                t.require(p + "attn_v.weight", dim, kv),
+                qkv[0], qkv[1], qkv[2],
                 t.require(p + "attn_output.weight", q, dim),
                 t.bias(p + "attn_q.bias", biasRequired, q),
                 t.bias(p + "attn_k.bias", biasRequired, kv),
                 t.bias(p + "attn_v.bias", biasRequired, kv),
+                arch.hasQkNorm() ? t.require(p + "attn_q_norm.weight", c.headDim()) : null,
+                arch.hasQkNorm() ? t.require(p + "attn_k_norm.weight", c.headDim()) : null,
+                arch.gemmaBlock() ? t.require(p + "post_attention_norm.weight", dim) : null,
                 t.require(p + "ffn_norm.weight", dim),
-                t.require(p + "ffn_gate.weight", dim, ffn),
-                t.require(p + "ffn_up.weight", dim, ffn),
-                t.require(p + "ffn_down.weight", ffn, dim));
+                gateUp[0], gateUp[1],
+                t.require(p + "ffn_down.weight", ffn, dim),
+                arch.gemmaBlock() ? t.require(p + "post_ffw_norm.weight", dim) : null);
+    }
+
+    /** Q, K and V: separate tensors, or (Phi-3) the three row ranges of {@code attn_qkv}. */
+    private static GgufTensor[] qkv(TensorChecker t, Architecture arch, String p, int dim, int q, int kv) {
+        if (!arch.hasFusedProjections()) {
+            t.refuse(p + "attn_qkv.weight");
+        } else {
+            Optional<GgufTensor> fused = t.optional(p + "attn_qkv.weight", dim, q + 2L * kv);
+            if (fused.isPresent()) {
+                for (String separate : List.of("attn_q.weight", "attn_k.weight", "attn_v.weight")) {
+                    t.refuse(p + separate, "the file also has the fused 'attn_qkv.weight'");
+                }
+                GgufTensor f = fused.get();
+                return new GgufTensor[] {rows(f, 0, q, "Q"), rows(f, q, kv, "K"), rows(f, q + kv, kv, "V")};
+            }
+        }
+        return new GgufTensor[] {t.require(p + "attn_q.weight", dim, q), t.require(p + "attn_k.weight", dim, kv),
+                t.require(p + "attn_v.weight", dim, kv)};
+    }
+
+    /** The FFN's gate and up projections: separate tensors, or (Phi-3) the two halves of {@code ffn_up}. */
+    private static GgufTensor[] gateUp(TensorChecker t, Architecture arch, String p, int dim, int ffn) {
+        if (arch.hasFusedProjections() && t.lookup().apply(p + "ffn_gate.weight").isEmpty()) {
+            GgufTensor fused = t.require(p + "ffn_up.weight", dim, 2L * ffn);
+            return new GgufTensor[] {rows(fused, 0, ffn, "gate"), rows(fused, ffn, ffn, "up")};
+        }
+        return new GgufTensor[] {t.require(p + "ffn_gate.weight", dim, ffn), t.require(p + "ffn_up.weight", dim, ffn)};
+    }
+
+    /** Rows {@code [from, from + count)} of a 2-D tensor, as a tensor over the same bytes. */
+    private static GgufTensor rows(GgufTensor t, long from, long count, String part) {
+        long rowBytes = t.rowBytes();
+        return new GgufTensor(t.name() + " (" + part + " rows)", t.type(), new long[] {t.rowLength(), count},
+                t.data().asSlice(from * rowBytes, count * rowBytes));
     }
 
     public ModelConfig config() {
@@ -133,27 +203,51 @@ public final class ModelWeights {
         return Optional.ofNullable(ropeFreqs);
     }
 
+    /**
+     * The LongRoPE divisors this model runs with ({@code rope_factors_long} or {@code _short}, see
+     * {@link RopeScaling.Type#LONGROPE}), if the file has them.
+     */
+    public Optional<GgufTensor> ropeFactors() {
+        return Optional.ofNullable(ropeFactors);
+    }
+
     /** The blocks, in order. */
     public List<LayerWeights> layers() {
         return layers;
     }
 
+    /** {@link #ropeFrequencies(int)} of layer 0 (which is every layer's, except on Gemma 3). */
+    public double[] ropeFrequencies() {
+        return ropeFrequencies(0);
+    }
+
     /**
-     * RoPE's frequency for each rotated pair {@code i < ropeDimension/2}, in radians per position, with
-     * all scaling applied: the angle for position {@code p} is {@code p * frequencies[i]}.
+     * RoPE's frequency for each rotated pair {@code i < ropeDimension/2} on {@code layer}, in radians
+     * per position, with all scaling applied: the angle for position {@code p} is
+     * {@code p * frequencies[i]}. (The rotated values are then also multiplied by
+     * {@link RopeScaling#attnFactor()}.)
      *
      * <p>As in llama.cpp: {@code base^(-2i/ropeDimension)}, divided by {@code rope_freqs[i]} when that
-     * tensor exists (otherwise by the Llama 3.1 divisor when the metadata asks for {@code llama3}
-     * scaling), and multiplied by {@code 1/factor} for linear scaling.
+     * tensor exists, else by the LongRoPE factor when the model has them, else by the Llama 3.1
+     * divisor when the metadata asks for {@code llama3} scaling; and multiplied by {@code 1/factor}
+     * for linear scaling. Gemma 3's sliding-window layers use {@link ModelConfig#ropeFreqBaseSwa()}
+     * and no scaling.
      */
-    public double[] ropeFrequencies() {
+    public double[] ropeFrequencies(int layer) {
         int pairs = config.ropeDimension() / 2;
-        RopeScaling scaling = config.ropeScaling();
+        boolean ownRope = config.swaLayersHaveOwnRope() && config.slidingWindow().covers(layer);
+        double base = ownRope ? config.ropeFreqBaseSwa() : config.ropeFreqBase();
+        RopeScaling scaling = ownRope ? RopeScaling.NONE : config.ropeScaling();
         double[] f = new double[pairs];
         for (int i = 0; i < pairs; i++) {
-            f[i] = Math.pow(config.ropeFreqBase(), -2.0 * i / config.ropeDimension());
+            f[i] = Math.pow(base, -2.0 * i / config.ropeDimension());
+            if (ownRope) {
+                continue;
+            }
             if (ropeFreqs != null) {
                 f[i] /= ropeFreqs.data().getAtIndex(F32, i);
+            } else if (ropeFactors != null) {
+                f[i] /= ropeFactors.data().getAtIndex(F32, i);
             } else if (scaling.type() == RopeScaling.Type.LLAMA3) {
                 f[i] /= scaling.llama3Divisor(f[i]);
             }
@@ -183,10 +277,24 @@ public final class ModelWeights {
             return required ? require(name, size) : optional(name, size).orElse(null);
         }
 
+        /** An optional 1-D F32 tensor (RoPE divisors), or null. */
+        GgufTensor f32Vector(String name, long size) {
+            GgufTensor v = optional(name, size).orElse(null);
+            if (v != null && v.type() != GgmlType.F32) {
+                throw new ModelFormatException(source + ": tensor '" + name + "' has type " + v.type()
+                        + " but must be F32");
+            }
+            return v;
+        }
+
         void refuse(String name) {
+            refuse(name, "it would be silently ignored");
+        }
+
+        void refuse(String name, String why) {
             if (lookup.apply(name).isPresent()) {
                 throw new ModelFormatException(source + ": tensor '" + name + "' is not supported by this engine's "
-                        + config.architecture().ggufName() + " forward pass (it would be silently ignored)");
+                        + config.architecture().ggufName() + " forward pass (" + why + ")");
             }
         }
 

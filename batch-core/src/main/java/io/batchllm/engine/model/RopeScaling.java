@@ -18,10 +18,15 @@ package io.batchllm.engine.model;
  * @param factor the scale factor (1 when not scaling)
  * @param lowFreqFactor Llama 3.1's {@code low_freq_factor} (default 1)
  * @param highFreqFactor Llama 3.1's {@code high_freq_factor} (default 4)
- * @param originalContextLength the context length the model was trained with (default 8192)
+ * @param originalContextLength the context length the model was pre-trained with
+ *     ({@code rope.scaling.original_context_length}; default 8192 for {@code llama3} scaling, else the
+ *     model's context length). LongRoPE (Phi-3) uses its long factors when the context is longer.
+ * @param attnFactor {@code rope.scaling.attn_factor} (default 1): the rotated values are multiplied by
+ *     it, as ggml's RoPE multiplies cos and sin by its {@code attn_factor} (LongRoPE's magnitude
+ *     correction; Phi-3.5 files carry ≈1.19)
  */
 public record RopeScaling(Type type, double factor, double lowFreqFactor, double highFreqFactor,
-                          int originalContextLength) {
+                          int originalContextLength, double attnFactor) {
 
     /** Llama 3.1's published defaults, used for keys a {@code llama3}-scaled file leaves out. */
     public static final double DEFAULT_LOW_FREQ_FACTOR = 1.0;
@@ -30,11 +35,16 @@ public record RopeScaling(Type type, double factor, double lowFreqFactor, double
 
     /** No scaling. */
     public static final RopeScaling NONE = new RopeScaling(Type.NONE, 1.0, DEFAULT_LOW_FREQ_FACTOR,
-            DEFAULT_HIGH_FREQ_FACTOR, DEFAULT_ORIGINAL_CONTEXT_LENGTH);
+            DEFAULT_HIGH_FREQ_FACTOR, DEFAULT_ORIGINAL_CONTEXT_LENGTH, 1.0);
 
-    /** The scaling types the engine implements. */
+    /**
+     * The scaling types the engine implements. {@code LONGROPE} ({@code "longrope"}, or Phi-3's older
+     * {@code "su"}) divides each frequency by the file's {@code rope_factors_long} or
+     * {@code rope_factors_short} tensor; Phi-3 files carry those tensors without naming a type, and
+     * they apply then too.
+     */
     public enum Type {
-        NONE, LINEAR, LLAMA3
+        NONE, LINEAR, LLAMA3, LONGROPE
     }
 
     /**

@@ -39,6 +39,14 @@ public abstract class Matrix {
             case Q4_0 -> new Q4_0Matrix(tensor);
             case Q4_K -> new Q4KMatrix(tensor);
             case Q6_K -> new Q6KMatrix(tensor);
+            case Q4_1 -> new Q4_1Matrix(tensor);
+            case Q5_0 -> new Q5_0Matrix(tensor);
+            case Q5_1 -> new Q5_1Matrix(tensor);
+            case Q2_K -> new Q2KMatrix(tensor);
+            case Q3_K -> new Q3KMatrix(tensor);
+            case Q5_K -> new Q5KMatrix(tensor);
+            case IQ4_NL -> new IQ4NLMatrix(tensor);
+            case IQ4_XS -> new IQ4XSMatrix(tensor);
         };
     }
 

@@ -36,13 +36,13 @@ final class Q4KMatrix extends RowDecodingMatrix {
         }
     }
 
-    /** {@link Dequantize#scaleMinK4}'s scale of sub-block j, read from the scale bytes at {@code raw[s]}. */
-    private static int scale(byte[] raw, int s, int j) {
+    /** {@link Dequantize#scaleMinK4}'s scale of sub-block j, read from the scale bytes at {@code raw[s]} (Q5_K's too). */
+    static int scale(byte[] raw, int s, int j) {
         return j < 4 ? raw[s + j] & 63 : (raw[s + j + 4] & 0xF) | (((raw[s + j - 4] & 0xFF) >> 6) << 4);
     }
 
     /** {@link Dequantize#scaleMinK4}'s min of sub-block j. */
-    private static int min(byte[] raw, int s, int j) {
+    static int min(byte[] raw, int s, int j) {
         return j < 4 ? raw[s + j + 4] & 63 : ((raw[s + j + 4] & 0xFF) >> 4) | (((raw[s + j] & 0xFF) >> 6) << 4);
     }
 }

@@ -36,10 +36,13 @@ final class TokenizerLoader {
 
     /** Texts by which llama.cpp finds the end-of-turn token when no key names it (first found wins). */
     private static final List<String> EOT_TEXTS = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-            "<|endoftext|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>");
-    /** Texts of tokens that end generation; llama.cpp also makes them control tokens. */
+            "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<end_of_utterance>");
+    /**
+     * Texts of tokens that end generation; llama.cpp also makes them control tokens. Granite's
+     * {@code <|end_of_text|>} and SmolDocling's {@code <end_of_utterance>} as in current llama.cpp.
+     */
     private static final List<String> EOG_TEXTS = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-            "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>");
+            "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>");
     private static final List<String> FIM_PRE = List.of("<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>",
             "<｜fim▁begin｜>", "<PRE>", "▁<PRE>");
     private static final List<String> FIM_SUF = List.of("<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>",

@@ -18,8 +18,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The executor against {@link ReferenceLlama} on random-weight models of every supported variant:
- * three sequences of different lengths prefilled together, then decoded together for several steps.
+ * The executor against each architecture's {@link ReferenceTransformer} on random-weight models of every
+ * supported variant: three sequences of different lengths prefilled together, then decoded together for
+ * several steps (past the sliding windows).
  */
 class ExecutorMatchesReferenceTest {
 
@@ -48,7 +49,22 @@ class ExecutorMatchesReferenceTest {
                                 .key("rope.scaling.original_context_length", 256L).build()),
                 Arguments.of("llama with linear rope scaling",
                         SyntheticModel.llama().key("rope.scaling.type", "linear").key("rope.scaling.factor", 4.0f)
-                                .build()));
+                                .build()),
+                Arguments.of("mistral: llama with a sliding window of 4 on every layer",
+                        SyntheticModel.llama().key("attention.sliding_window", 4L).build()),
+                Arguments.of("qwen3: per-head Q/K norms, heads of 32 on dim 64",
+                        SyntheticModel.qwen3().build()),
+                Arguments.of("gemma2: scaled embeddings, post-norms, GeGLU, soft-caps, window of 5 on even layers",
+                        SyntheticModel.gemma2().build()),
+                Arguments.of("gemma3: QK-norms, five window layers and a global one with its own RoPE base and scaling",
+                        SyntheticModel.gemma3().build()),
+                Arguments.of("gemma3 with a sliding_window_pattern key of 2",
+                        SyntheticModel.gemma3().layers(3).key("attention.sliding_window_pattern", 2L).build()),
+                Arguments.of("phi3: fused QKV and gate-up, LongRoPE long factors and attn_factor, partial rotary",
+                        SyntheticModel.phi3().build()),
+                Arguments.of("phi3 with short factors (context within the original) and a window of 3",
+                        SyntheticModel.phi3().key("rope.scaling.original_context_length", 64L)
+                                .key("attention.sliding_window", 3L).build()));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -66,13 +82,13 @@ class ExecutorMatchesReferenceTest {
             KvLayout layout = new KvLayout(4, 32);
             ex.allocateKvCache(layout);
             KvBlockPool pool = new KvBlockPool(layout, false);
-            List<ReferenceLlama> refs = new ArrayList<>();
+            List<ReferenceTransformer> refs = new ArrayList<>();
             List<int[]> tables = new ArrayList<>();
             int[] positions = new int[prompts.length];
             List<SequenceStep> batch = new ArrayList<>();
             double[][] expected = new double[prompts.length][];
             for (int[] prompt : prompts) {
-                ReferenceLlama ref = new ReferenceLlama(model.metadata(), model.lookup());
+                ReferenceTransformer ref = ReferenceTransformer.of(model.metadata(), model.lookup());
                 double[] last = null;
                 for (int token : prompt) {
                     last = ref.next(token);

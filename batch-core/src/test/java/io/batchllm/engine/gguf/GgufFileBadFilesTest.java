@@ -50,8 +50,8 @@ class GgufFileBadFilesTest {
                         "tensor 'blk.0.tb'", "truncated"),
                 bad("truncated in the tensor data", raw -> Arrays.copyOf(raw, raw.length - 40),
                         "tensor 'blk.0.tb'", "truncated"),
-                bad("unsupported tensor type", GgufFileBadFilesTest::withQ4_1Tensor,
-                        "tensor 'blk.0.q4_1'", "Q4_1", "cannot read"),
+                bad("unsupported tensor type", GgufFileBadFilesTest::withIq2XxsTensor,
+                        "tensor 'blk.0.iq2_xxs'", "IQ2_XXS", "cannot read"),
                 bad("misaligned data offset", raw -> putLong(raw, offsetFieldOf(raw, "blk.0.tb", 2), 36),
                         "tensor 'blk.0.tb'", "offset 36 is not aligned to 32"),
                 bad("duplicate tensor", raw -> rename(raw, "blk.0.tb", "blk.0.ta"),
@@ -83,11 +83,11 @@ class GgufFileBadFilesTest {
         }
     }
 
-    /** A file with a Q4_1 tensor (type id 3: 32 values in 20 bytes), which BatchLLM has no kernel for. */
-    private static byte[] withQ4_1Tensor(byte[] ignored) {
+    /** A file with an IQ2_XXS tensor (type id 16: 256 values in 66 bytes), which BatchLLM has no kernel for. */
+    private static byte[] withIq2XxsTensor(byte[] ignored) {
         try {
-            Path p = dir.resolve("q4_1-source.gguf");
-            new GgufWriter().addRawTensor("blk.0.q4_1", 3, new long[] {32, 1}, new byte[20]).write(p);
+            Path p = dir.resolve("iq2_xxs-source.gguf");
+            new GgufWriter().addRawTensor("blk.0.iq2_xxs", 16, new long[] {256, 1}, new byte[66]).write(p);
             return Files.readAllBytes(p);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);

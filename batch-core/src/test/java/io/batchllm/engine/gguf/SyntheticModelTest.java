@@ -150,11 +150,12 @@ class SyntheticModelTest {
         // dim 288 is not a multiple of 256; ffn 768 is.
         SyntheticModel m = SyntheticModel.builder().dim(288).heads(6).kvHeads(6).ffnHidden(768).layers(1)
                 .weightType(GgmlType.Q4_K).build();
-        assertEquals(GgmlType.Q4_0, m.typeFor(288));
+        // llama-quantize's fallbacks
+        assertEquals(GgmlType.Q5_0, m.typeFor(288));
         assertEquals(GgmlType.Q4_K, m.typeFor(768));
         m.write(p);
         try (GgufFile g = GgufFile.open(p)) {
-            assertEquals(GgmlType.Q4_0, g.requireTensor("blk.0.attn_q.weight").type());
+            assertEquals(GgmlType.Q5_0, g.requireTensor("blk.0.attn_q.weight").type());
             assertEquals(GgmlType.Q4_K, g.requireTensor("blk.0.ffn_down.weight").type());
             for (GgufTensor t : g.tensors().values()) {
                 if (t.dims().length == 2) {
@@ -165,6 +166,10 @@ class SyntheticModelTest {
         SyntheticModel q6 = SyntheticModel.builder().weightType(GgmlType.Q6_K).build();
         assertEquals(GgmlType.Q8_0, q6.typeFor(288));
         assertEquals(GgmlType.F16, q6.typeFor(100));
+        for (GgmlType low : new GgmlType[] {GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.IQ4_XS}) {
+            assertEquals(GgmlType.IQ4_NL, SyntheticModel.builder().weightType(low).build().typeFor(288), low.name());
+        }
+        assertEquals(GgmlType.Q5_1, SyntheticModel.builder().weightType(GgmlType.Q5_K).build().typeFor(288));
     }
 
     @Test
@@ -217,6 +222,12 @@ class SyntheticModelTest {
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> SyntheticModel.builder().vocabSize(100).build()).getMessage().contains("at least 260"));
         assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> SyntheticModel.builder().architecture("gpt2")).getMessage().contains("llama or qwen2"));
+                () -> SyntheticModel.builder().architecture("gpt2")).getMessage().contains("gemma3 or phi3"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> SyntheticModel.builder().headDim(16).ropeDimension(18).build()).getMessage()
+                .contains("rope dimension 18"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> SyntheticModel.builder().architecture("phi3").dim(64).heads(4).headDim(32).build()).getMessage()
+                .contains("phi3's heads must fill dim"));
     }
 }

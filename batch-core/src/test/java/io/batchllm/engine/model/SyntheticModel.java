@@ -31,6 +31,33 @@ public record SyntheticModel(Map<String, Object> metadata, Map<String, GgufTenso
         return new Builder("qwen2").qkvBias(true).freqBase(1_000_000.0);
     }
 
+    /** Qwen3: per-head Q/K norms, heads wider than {@code dim / heads} (key_length 32 on dim 64). */
+    public static Builder qwen3() {
+        return new Builder("qwen3").qkNorm(true).keyLength(32).freqBase(1_000_000.0);
+    }
+
+    /** Gemma 2: post-norms, a window of 5 on the even layers, both soft-caps (small, so that they bite). */
+    public static Builder gemma2() {
+        return new Builder("gemma2").postNorms(true).keyLength(32).layers(3).key("attention.sliding_window", 5L)
+                .key("attn_logit_softcapping", 2.5f).key("final_logit_softcapping", 4.0f);
+    }
+
+    /**
+     * Gemma 3: post-norms and QK-norms, six layers so that the default pattern has five sliding-window
+     * layers and a global one, linear RoPE scaling on the global layer only.
+     */
+    public static Builder gemma3() {
+        return new Builder("gemma3").postNorms(true).qkNorm(true).keyLength(32).layers(6)
+                .key("attention.sliding_window", 4L).freqBase(1_000_000.0).key("rope.scaling.type", "linear")
+                .key("rope.scaling.factor", 8.0f);
+    }
+
+    /** Phi-3: fused QKV and gate‖up, LongRoPE factors (long ones, as the context exceeds the original), partial rotary. */
+    public static Builder phi3() {
+        return new Builder("phi3").fused(true).longRope(true).key("rope.dimension_count", 12L)
+                .key("rope.scaling.original_context_length", 16L).key("rope.scaling.attn_factor", 1.2f);
+    }
+
     /** The lookup {@link ModelWeights#from} takes. */
     public Function<String, Optional<GgufTensor>> lookup() {
         return name -> Optional.ofNullable(tensors.get(name));
@@ -92,6 +119,10 @@ public record SyntheticModel(Map<String, Object> metadata, Map<String, GgufTenso
         private boolean tied;
         private boolean qkvBias;
         private boolean ropeFreqs;
+        private boolean qkNorm;
+        private boolean postNorms;
+        private boolean fused;
+        private boolean longRope;
         private final Map<String, Object> extra = new LinkedHashMap<>();
         private long seed = 42;
 
@@ -155,6 +186,30 @@ public record SyntheticModel(Map<String, Object> metadata, Map<String, GgufTenso
             return this;
         }
 
+        /** Adds {@code attn_q_norm}/{@code attn_k_norm} [head size]. */
+        public Builder qkNorm(boolean v) {
+            qkNorm = v;
+            return this;
+        }
+
+        /** Adds Gemma's {@code post_attention_norm} and {@code post_ffw_norm}. */
+        public Builder postNorms(boolean v) {
+            postNorms = v;
+            return this;
+        }
+
+        /** Phi-3's layout: {@code attn_qkv} instead of Q, K, V; a double-height {@code ffn_up} and no gate. */
+        public Builder fused(boolean v) {
+            fused = v;
+            return this;
+        }
+
+        /** Adds {@code rope_factors_long} and {@code rope_factors_short} with divisors in [1, 8] and [1, 2]. */
+        public Builder longRope(boolean v) {
+            longRope = v;
+            return this;
+        }
+
         /** Adds {@code <arch>.<key>} to the metadata. */
         public Builder key(String key, Object value) {
             extra.put(arch + "." + key, value);
@@ -192,6 +247,8 @@ public record SyntheticModel(Map<String, Object> metadata, Map<String, GgufTenso
             int hd = keyLength != null ? keyLength : dim / heads;
             int q = heads * hd;
             int kv = (kvHeads != null ? kvHeads : heads) * hd;
+            Object ropeDims = extra.get(p + "rope.dimension_count");
+            int pairs = (ropeDims != null ? ((Number) ropeDims).intValue() : hd) / 2;
             Random r = new Random(seed);
             Map<String, GgufTensor> t = new LinkedHashMap<>();
             // Weights scaled by 1/sqrt(fan-in) keep activations O(1) through the layers.
@@ -201,24 +258,49 @@ public record SyntheticModel(Map<String, Object> metadata, Map<String, GgufTenso
                 add(t, "output.weight", r, 1 / Math.sqrt(dim), 0, dim, vocab);
             }
             if (ropeFreqs) {
-                add(t, "rope_freqs.weight", r, 3.5, 4.5, hd / 2);
+                add(t, "rope_freqs.weight", r, 3.5, 4.5, pairs);
+            }
+            if (longRope) {
+                add(t, "rope_factors_long.weight", r, 3.5, 4.5, pairs);
+                add(t, "rope_factors_short.weight", r, 0.5, 1.5, pairs);
             }
             for (int i = 0; i < layers; i++) {
                 String b = "blk." + i + ".";
                 add(t, b + "attn_norm.weight", r, 0.2, 1.0, dim);
-                add(t, b + "attn_q.weight", r, 1.5 / Math.sqrt(dim), 0, dim, q);
-                add(t, b + "attn_k.weight", r, 1.5 / Math.sqrt(dim), 0, dim, kv);
-                add(t, b + "attn_v.weight", r, 1 / Math.sqrt(dim), 0, dim, kv);
+                if (fused) {
+                    // rows: Q, then K, then V, each with its own scale as below
+                    GgufTensor qkv = tensor(b + "attn_qkv.weight", new long[] {dim, q + 2L * kv}, r,
+                            1.5 / Math.sqrt(dim), 0);
+                    t.put(qkv.name(), qkv);
+                } else {
+                    add(t, b + "attn_q.weight", r, 1.5 / Math.sqrt(dim), 0, dim, q);
+                    add(t, b + "attn_k.weight", r, 1.5 / Math.sqrt(dim), 0, dim, kv);
+                    add(t, b + "attn_v.weight", r, 1 / Math.sqrt(dim), 0, dim, kv);
+                }
                 add(t, b + "attn_output.weight", r, 1 / Math.sqrt(q), 0, q, dim);
                 if (qkvBias) {
                     add(t, b + "attn_q.bias", r, 0.5, 0, q);
                     add(t, b + "attn_k.bias", r, 0.5, 0, kv);
                     add(t, b + "attn_v.bias", r, 0.5, 0, kv);
                 }
+                if (qkNorm) {
+                    add(t, b + "attn_q_norm.weight", r, 0.2, 1.0, hd);
+                    add(t, b + "attn_k_norm.weight", r, 0.2, 1.0, hd);
+                }
+                if (postNorms) {
+                    add(t, b + "post_attention_norm.weight", r, 0.2, 1.0, dim);
+                }
                 add(t, b + "ffn_norm.weight", r, 0.2, 1.0, dim);
-                add(t, b + "ffn_gate.weight", r, 1 / Math.sqrt(dim), 0, dim, ffn);
-                add(t, b + "ffn_up.weight", r, 1 / Math.sqrt(dim), 0, dim, ffn);
+                if (fused) {
+                    add(t, b + "ffn_up.weight", r, 1 / Math.sqrt(dim), 0, dim, 2L * ffn);
+                } else {
+                    add(t, b + "ffn_gate.weight", r, 1 / Math.sqrt(dim), 0, dim, ffn);
+                    add(t, b + "ffn_up.weight", r, 1 / Math.sqrt(dim), 0, dim, ffn);
+                }
                 add(t, b + "ffn_down.weight", r, 1 / Math.sqrt(ffn), 0, ffn, dim);
+                if (postNorms) {
+                    add(t, b + "post_ffw_norm.weight", r, 0.2, 1.0, dim);
+                }
             }
             return new SyntheticModel(md, t);
         }

@@ -43,9 +43,9 @@ class MatrixKernelsTest {
     private static int colsFor(GgmlType type) {
         // 512 = two K-quant super-blocks; the other types also get a length that is not a multiple of
         // any vector width, so the kernels' tails are exercised.
-        return switch (type) {
-            case Q4_K, Q6_K -> 512;
-            case Q8_0, Q4_0 -> 32 * 13;
+        return switch (type.blockSize()) {
+            case 256 -> 512;
+            case 32 -> 32 * 13;
             default -> 517;
         };
     }
@@ -87,11 +87,7 @@ class MatrixKernelsTest {
 
     /** Values whose error bound is computed together: a block (super-block for the K-quants). */
     private static int errorGroup(GgmlType type) {
-        return switch (type) {
-            case Q8_0, Q4_0 -> 32;
-            case Q4_K, Q6_K -> 256;
-            default -> 1;
-        };
+        return type.blockSize();
     }
 
     /**
@@ -112,6 +108,13 @@ class MatrixKernelsTest {
             case Q4_0 -> amax / 8 * (1 + 8 * 0x1p-11) * 1.001;
             case Q4_K -> range / 15;
             case Q6_K -> amax / 31;
+            case Q4_1 -> range / 15 * 0.6 + amax * 0x1p-10;
+            case Q5_0 -> amax / 16 * (1 + 16 * 0x1p-11) * 1.001;
+            case Q5_1 -> range / 31 * 0.6 + amax * 0x1p-10;
+            case Q2_K -> range / 3;
+            case Q3_K -> amax / 3;
+            case Q5_K -> range / 31;
+            case IQ4_NL, IQ4_XS -> amax / 8;
         };
     }
 

@@ -201,6 +201,20 @@ class TokenizerTest {
         assertTrue(gpt2.isEndOfGeneration(50256));
     }
 
+    @Test
+    void graniteAndSmolDoclingEndMarkersEndGenerationAsInCurrentLlamaCpp() {
+        Map<String, Object> md = VocabFixtures.metadata("phi-3");
+        List<String> tokens = new java.util.ArrayList<>((List<?>) md.get("tokenizer.ggml.tokens")).stream()
+                .map(String.class::cast).collect(java.util.stream.Collectors.toCollection(java.util.ArrayList::new));
+        tokens.set(32002, "<|end_of_text|>");
+        tokens.set(32003, "<end_of_utterance>");
+        md.put("tokenizer.ggml.tokens", tokens);
+        Tokenizer t = Tokenizer.fromMetadata(md, "x.gguf");
+        assertTrue(t.isEndOfGeneration(32002));
+        assertTrue(t.isEndOfGeneration(32003));
+        assertFalse(t.isEndOfGeneration(32004), "<|placeholder3|> does not end generation");
+    }
+
     // --- loading and refusals ---
 
     @Test

@@ -1,6 +1,7 @@
 package io.batchllm.http.server;
 
 import io.batchllm.BatchException;
+import io.batchllm.InsufficientStorageException;
 import io.batchllm.http.auth.AuthenticationException;
 import io.batchllm.http.auth.Principal;
 import io.batchllm.store.StoreException;
@@ -133,6 +134,11 @@ final class ApiHandler extends Handler.Abstract {
     }
 
     private static void internalError(Exchange ex, String method, String path, String requestId, Exception e) {
+        if (InsufficientStorageException.isFullDisk(e)) {
+            // A full disk (spooling an upload, say) is no bug, and /ready reports it: answer 507, log nothing.
+            ex.error(new InsufficientStorageException("The request cannot be stored", e));
+            return;
+        }
         log.error("{} {} failed (request {}): {}", method, path, requestId, e.toString(), e);
         ex.error(new BatchException(500, "server_error", "internal_error", null, "The server failed to handle the "
                 + "request; it is logged under request id " + requestId + "."));

@@ -191,9 +191,9 @@ final class Exchange {
                 .getBytes(StandardCharsets.UTF_8));
     }
 
-    /** 503 (not ready, shutting down) and 429 may succeed later; everything else would fail again. */
+    /** 503 (not ready, shutting down), 507 (disk full) and 429 may succeed later; the rest would fail again. */
     static boolean deterministic(int status) {
-        return status != 503 && status != 429 && status != 408;
+        return status != 503 && status != 507 && status != 429 && status != 408;
     }
 
     /** Whether a response has been (or is being) sent. */

@@ -3,6 +3,7 @@ package io.batchllm.http.server;
 import io.batchllm.BatchException;
 import io.batchllm.FilePurpose;
 import io.batchllm.FileUpload;
+import io.batchllm.InsufficientStorageException;
 import io.batchllm.InvalidRequestException;
 import java.io.EOFException;
 import java.io.IOException;
@@ -201,6 +202,9 @@ final class UploadForm implements AutoCloseable {
     private static RuntimeException failure(Throwable cause) {
         if (cause instanceof BatchException e) {
             return e;
+        }
+        if (InsufficientStorageException.isFullDisk(cause)) {
+            return new InsufficientStorageException("The upload cannot be spooled", cause);
         }
         BatchException body = BodyFailures.of(cause);
         if (body != null) {
