@@ -45,6 +45,12 @@ import org.slf4j.LoggerFactory;
  * with a 400 naming {@value EngineLimits#KV_CACHE_TOKENS_OPTION}. With prefix sharing, a choice whose
  * prompt starts like one being computed waits for those blocks instead of computing them again.
  *
+ * <p><b>Structured outputs.</b> A constrained choice's every sample carries a token mask, written
+ * from its grammar cursor when the entry is planned; since the mask depends on the token before it, a
+ * constrained choice is planned one sample at a time (never ahead of a result it has not seen). On the
+ * CPU, which runs each step inside {@code submit}, that changes nothing; on a device with steps in
+ * flight a constrained choice runs every other step.
+ *
  * <p>Everything here but the inbox and the published counters belongs to the engine thread, which is
  * also the only thread that touches the executor, as {@link DeviceExecutor} requires.
  *
@@ -62,6 +68,8 @@ final class GenerationLoop implements Runnable {
     private final DeviceExecutor executor;
     private final EngineLimits limits;
     private final KvBlockPool pool;
+    /** The constrained choices' grammars, matched against this model's vocabulary. */
+    private final GrammarMatchers grammars;
     /** Requests from submitting threads, plus {@link Admission#WAKE_UP}; the only state shared with them. */
     private final BlockingQueue<Admission> inbox = new LinkedBlockingQueue<>();
     private final ArrayDeque<SequenceState> waiting = new ArrayDeque<>();
@@ -96,11 +104,13 @@ final class GenerationLoop implements Runnable {
      * @param pool hands out the blocks of the cache that {@code executor} has allocated, with
      *     {@code limits.maxSequences()} slots
      */
-    GenerationLoop(String modelName, DeviceExecutor executor, EngineLimits limits, KvBlockPool pool) {
+    GenerationLoop(String modelName, DeviceExecutor executor, EngineLimits limits, KvBlockPool pool,
+            GrammarMatchers grammars) {
         this.modelName = modelName;
         this.executor = executor;
         this.limits = limits;
         this.pool = pool;
+        this.grammars = grammars;
         this.kvStats = pool.stats();
         this.freeSlots = new int[limits.maxSequences()];
         for (int s = limits.maxSequences() - 1; s >= 0; s--) {
@@ -181,6 +191,17 @@ final class GenerationLoop implements Runnable {
     }
 
     private void take(Admission a) {
+        for (SequenceState s : a.choices()) {
+            var constraint = s.owner().constraint();
+            if (constraint != null && !s.isOver()) {
+                ToolCalling tools = s.owner().tools();
+                try {
+                    s.constrain(grammars.newCursor(constraint), tools == null ? -1 : tools.leadingToken());
+                } catch (IllegalStateException e) {
+                    failRequest(s.owner(), e);
+                }
+            }
+        }
         waiting.addAll(a.choices());
     }
 
@@ -269,6 +290,7 @@ final class GenerationLoop implements Runnable {
         for (int b = before; b < s.kv().blockCount(); b++) {
             plan.addBlock(s.kv().block(b));
         }
+        mask(s);
         s.planned(end, true);
         step.add(s, end, true);
         return true;
@@ -281,9 +303,21 @@ final class GenerationLoop implements Runnable {
         int to = Math.min(tokens.length, from + budget);
         boolean sample = to == tokens.length;
         plan.chunk(s.slot(), from, tokens, from, to, sample);
+        if (sample) {
+            mask(s);
+        }
         s.planned(to, sample);
         step.add(s, to, sample);
         return to - from;
+    }
+
+    /** Restricts the sample of the entry just planned for a constrained choice to what its grammar allows. */
+    private void mask(SequenceState s) {
+        if (s.isConstrained()) {
+            long[] words = grammars.maskBuffer();
+            s.writeMask(words);
+            plan.mask(words);
+        }
     }
 
     /** The choice's blocks, null if it must wait; a 400 if it can never fit the cache. */
@@ -350,7 +384,7 @@ final class GenerationLoop implements Runnable {
                 continue;
             }
             generatedTokens++; // the engine thread is the only writer
-            if (s.accept(result, i)) {
+            if (accept(s, result, i)) {
                 giveBack(s); // before the future completes: a finished request holds no memory
                 kvStats = pool.stats();
                 s.owner().choiceFinished(s.choiceIndex(), s.output());
@@ -359,6 +393,16 @@ final class GenerationLoop implements Runnable {
         retire();
         kvStats = pool.stats();
         spare.add(step);
+    }
+
+    /** {@link SequenceState#accept}; a choice its grammar cannot continue fails its request. */
+    private boolean accept(SequenceState s, StepResult result, int entry) {
+        try {
+            return s.accept(result, entry);
+        } catch (IllegalStateException e) {
+            failRequest(s.owner(), e);
+            return false;
+        }
     }
 
     /** Drops finished choices, and choices of failed requests, from the running set, freeing their blocks. */

@@ -4,6 +4,7 @@ import io.batchllm.engine.chat.ChatTemplate;
 import io.batchllm.engine.chat.ChatTemplates;
 import io.batchllm.engine.chat.ChatTemplateException;
 import io.batchllm.engine.gguf.ModelFormatException;
+import io.batchllm.engine.grammar.Grammar;
 import io.batchllm.engine.kv.KvBlockPool;
 import io.batchllm.engine.kv.KvCacheStats;
 import io.batchllm.engine.model.DeviceExecutor;
@@ -16,6 +17,7 @@ import io.batchllm.engine.openai.RequestParser;
 import io.batchllm.engine.openai.ResponseBuilder;
 import io.batchllm.engine.sampling.SamplingParams;
 import io.batchllm.engine.tokenizer.Tokenizer;
+import io.batchllm.engine.tools.ToolFormat;
 import io.batchllm.spi.InferenceResult;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -25,6 +27,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.IntStream;
@@ -84,6 +87,8 @@ public final class LocalEngine implements AutoCloseable, MeterBinder {
     private final Tokenizer tokenizer;
     private final EngineLimits limits;
     private final PromptEncoder prompts;
+    /** How the model's chat template writes tool calls; empty when it writes none (or there is no template). */
+    private final Optional<ToolFormat> toolFormat;
     private final ResponseBuilder responses;
     private final int contextLength;
     /** Every token that ends generation unless a request says {@code ignore_eos}. */
@@ -110,6 +115,7 @@ public final class LocalEngine implements AutoCloseable, MeterBinder {
         this.prompts = new PromptEncoder(modelName, tokenizer, b.chatTemplate,
                 b.chatTemplateProblem != null ? b.chatTemplateProblem : ChatTemplates.noChatTemplate(modelName),
                 contextLength);
+        this.toolFormat = b.chatTemplate == null ? Optional.empty() : ToolFormat.detect(b.chatTemplate.source());
         this.responses = new ResponseBuilder(b.clock, b.systemFingerprint);
         KvLayout layout = kvLayout(limits, executor);
         executor.allocateKvCache(layout, limits.maxSequences());
@@ -120,7 +126,8 @@ public final class LocalEngine implements AutoCloseable, MeterBinder {
                 + "steps of {} tokens", modelName, layout.tokens(), layout.blockCount(), layout.blockSize(),
                 layout.tokens() * executor.kvBytesPerToken() >> 20, limits.prefixSharing() ? "on" : "off",
                 limits.maxSequences(), limits.maxStepTokens());
-        this.loop = new GenerationLoop(modelName, executor, limits, pool);
+        this.loop = new GenerationLoop(modelName, executor, limits, pool,
+                new GrammarMatchers(tokenizer, config.vocabSize()));
         this.thread = Thread.ofPlatform().name("batchllm-engine-" + modelName).daemon(true).unstarted(loop);
     }
 
@@ -233,10 +240,13 @@ public final class LocalEngine implements AutoCloseable, MeterBinder {
 
     private GenerationLoop.Admission prepare(GenerationRequest request, CompletableFuture<InferenceResult> future) {
         int[] promptTokens = prompts.encode(request);
-        RequestState state = new RequestState(request, promptTokens, responses, future);
+        ToolCalling tools = request.tools() == null ? null
+                : ToolCalling.of(request.tools(), toolFormat, tokenizer, modelName);
         SamplingParams sampling = request.sampling();
         // drawn once here, so that a preempted choice recomputes the same tokens
         long seed = sampling.seed() != null ? sampling.seed() : ThreadLocalRandom.current().nextLong();
+        Grammar constraint = request.constraint() != null ? request.constraint() : tools == null ? null : tools.grammar();
+        RequestState state = new RequestState(request, promptTokens, constraint, tools, seed, responses, future);
         int[] ends = endTokens(sampling);
         List<SequenceState> choices = new ArrayList<>(sampling.n());
         for (int i = 0; i < sampling.n(); i++) {

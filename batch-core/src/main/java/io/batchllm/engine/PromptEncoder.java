@@ -6,6 +6,7 @@ import io.batchllm.engine.openai.GenerationRequest;
 import io.batchllm.engine.openai.Prompt;
 import io.batchllm.engine.openai.RequestException;
 import io.batchllm.engine.tokenizer.Tokenizer;
+import java.util.Map;
 
 /**
  * Turns a request's prompt into the token ids the model reads, the way llama-server does, and
@@ -47,7 +48,7 @@ final class PromptEncoder {
         request.checkVocabulary(tokenizer.vocabSize());
         String param = request.prompt() instanceof Prompt.Chat ? "messages" : "prompt";
         int[] tokens = switch (request.prompt()) {
-            case Prompt.Chat chat -> tokenizer.encode(render(chat), true, true);
+            case Prompt.Chat chat -> tokenizer.encode(render(chat, request), true, true);
             // a completions prompt is user text: special-token texts in it stay plain text
             case Prompt.Text text -> tokenizer.encode(text.text(), true, false);
             case Prompt.Tokens ids -> ids.ids();
@@ -65,12 +66,15 @@ final class PromptEncoder {
         return tokens;
     }
 
-    private String render(Prompt.Chat chat) {
+    private String render(Prompt.Chat chat, GenerationRequest request) {
         if (template == null) {
             throw new RequestException(null, "no_chat_template", noTemplate.getMessage());
         }
+        // the functions, as the template's tools variable (transformers' apply_chat_template(tools=...))
+        Map<String, Object> variables = request.tools() == null ? Map.of()
+                : Map.of("tools", request.tools().templateTools());
         try {
-            return template.render(chat.messages(), true, bosText, eosText);
+            return template.render(chat.messages(), true, bosText, eosText, variables);
         } catch (ChatTemplateException e) {
             String code = e.reason() == ChatTemplateException.Reason.REJECTED_BY_TEMPLATE
                     ? "rejected_by_chat_template" : "chat_template_error";

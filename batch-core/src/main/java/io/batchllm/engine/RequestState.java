@@ -1,5 +1,6 @@
 package io.batchllm.engine;
 
+import io.batchllm.engine.grammar.Grammar;
 import io.batchllm.engine.openai.ChoiceOutput;
 import io.batchllm.engine.openai.GenerationRequest;
 import io.batchllm.engine.openai.ResponseBuilder;
@@ -15,6 +16,11 @@ import java.util.concurrent.CompletableFuture;
 final class RequestState {
     private final GenerationRequest request;
     private final int[] promptTokens;
+    /** The grammar every choice follows (the request's, or forced tool calls), or null. */
+    private final Grammar constraint;
+    /** The request's tool calling, or null without tools. */
+    private final ToolCalling tools;
+    private final long seed;
     private final ResponseBuilder responses;
     private final CompletableFuture<InferenceResult> future;
     private final ChoiceOutput[] outputs;
@@ -22,10 +28,18 @@ final class RequestState {
     /** Prompt tokens served from shared KV blocks: the least any choice found, -1 before the first. */
     private int cachedPromptTokens = -1;
 
-    RequestState(GenerationRequest request, int[] promptTokens, ResponseBuilder responses,
-            CompletableFuture<InferenceResult> future) {
+    /**
+     * @param constraint the grammar every choice follows, or null
+     * @param tools the request's tool calling, or null
+     * @param seed the request's seed (its own, or drawn), which also draws its tool call ids
+     */
+    RequestState(GenerationRequest request, int[] promptTokens, Grammar constraint, ToolCalling tools, long seed,
+            ResponseBuilder responses, CompletableFuture<InferenceResult> future) {
         this.request = request;
         this.promptTokens = promptTokens;
+        this.constraint = constraint;
+        this.tools = tools;
+        this.seed = seed;
         this.responses = responses;
         this.future = future;
         this.outputs = new ChoiceOutput[request.sampling().n()];
@@ -39,6 +53,16 @@ final class RequestState {
     /** The prompt's token ids; shared by every choice, never modified. */
     int[] promptTokens() {
         return promptTokens;
+    }
+
+    /** The grammar its choices follow, or null for free text. */
+    Grammar constraint() {
+        return constraint;
+    }
+
+    /** Its tool calling, or null. */
+    ToolCalling tools() {
+        return tools;
     }
 
     /** True once the future is complete: every choice finished, or the request failed. */
@@ -59,7 +83,7 @@ final class RequestState {
         if (outputs[index] != null) {
             throw new IllegalStateException("choice " + index + " finished twice");
         }
-        outputs[index] = output;
+        outputs[index] = tools == null ? output : tools.extract(output, seed, index);
         if (--unfinished == 0) {
             future.complete(responses.build(request, promptTokens.length, Math.max(0, cachedPromptTokens),
                     Arrays.asList(outputs)));

@@ -1,5 +1,6 @@
 package io.batchllm.engine;
 
+import io.batchllm.engine.grammar.GrammarCursor;
 import io.batchllm.engine.kv.KvSequence;
 import io.batchllm.engine.model.SequenceStart;
 import io.batchllm.engine.model.StepResult;
@@ -45,6 +46,10 @@ final class SequenceState {
     private int[] generated = new int[16];
     private int generatedCount;
     private ChoiceOutput output;
+    /** Where its output stands in its request's grammar; null for free text. */
+    private GrammarCursor cursor;
+    /** A control token its first sample may take without advancing the grammar (a tool-call marker), or -1. */
+    private int leadingToken = -1;
 
     // Where it stands on the device; reset by preempt().
     private KvSequence kv;
@@ -139,14 +144,61 @@ final class SequenceState {
 
     /**
      * Whether another sample may be asked for: the choice ends at {@code max_tokens} or the context's
-     * end, so the scheduler never asks beyond those, even before the pending samples are back.
+     * end, so the scheduler never asks beyond those, even before the pending samples are back. A
+     * constrained choice asks for one sample at a time: the mask of its next sample depends on the
+     * token the device has not returned yet.
      */
     boolean wantsAnotherSample() {
         int limit = contextLength - promptLength();
         if (params.maxTokens() != null) {
             limit = Math.min(limit, params.maxTokens());
         }
-        return generatedCount + pendingSamples < limit;
+        return generatedCount + pendingSamples < limit && (cursor == null || pendingSamples == 0);
+    }
+
+    /**
+     * Constrains this choice's output to a grammar, from its first token.
+     *
+     * @param leading a control token (no text) its first sample may take before the grammar starts,
+     *     such as Mistral's {@code [TOOL_CALLS]}; -1 for none
+     * @throws IllegalStateException if no token of the vocabulary can start the output
+     */
+    void constrain(GrammarCursor start, int leading) {
+        this.cursor = start;
+        this.leadingToken = leading;
+        checkCanGoOn();
+    }
+
+    /** Whether its samples are constrained by a grammar (each needs a {@link #writeMask}). */
+    boolean isConstrained() {
+        return cursor != null;
+    }
+
+    /**
+     * Writes the tokens its next sample may take into {@code words} (a bitset over the vocabulary):
+     * the text tokens its grammar allows next, and its end tokens only where the grammar accepts the
+     * text as complete (a stop token id that has text ends the choice, so it counts as an end token).
+     */
+    void writeMask(long[] words) {
+        cursor.writeMask(words);
+        boolean complete = cursor.accepts();
+        for (int t : endTokens) {
+            if (complete) {
+                words[t >>> 6] |= 1L << (t & 63);
+            } else {
+                words[t >>> 6] &= ~(1L << (t & 63));
+            }
+        }
+        if (leadingToken >= 0 && generatedCount == 0) {
+            words[leadingToken >>> 6] |= 1L << (leadingToken & 63);
+        }
+    }
+
+    private void checkCanGoOn() {
+        if (!cursor.accepts() && cursor.allowedTokens() == 0) {
+            throw new IllegalStateException("no token of the model's vocabulary can continue the output here under "
+                    + owner.constraint().description() + " (after " + generatedCount + " tokens)");
+        }
     }
 
     /**
@@ -220,6 +272,8 @@ final class SequenceState {
      * context.
      *
      * @return true when the choice is finished ({@link #output()} is then set)
+     * @throws IllegalStateException if a constrained choice got a token its grammar refuses, or
+     *     reached a text no token can continue (the request fails)
      */
     boolean accept(StepResult result, int e) {
         int token = result.token(e);
@@ -230,6 +284,13 @@ final class SequenceState {
         if (endsGeneration(token)) {
             // the end token is counted (it was generated); its text and logprob are not part of the answer
             return finish(FinishReason.STOP);
+        }
+        if (cursor != null && !(token == leadingToken && generatedCount == 1)) {
+            if (!cursor.advance(token)) {
+                throw new IllegalStateException("the device sampled token " + token + ", which the token mask of "
+                        + owner.constraint().description() + " did not allow");
+            }
+            checkCanGoOn();
         }
         if (logprobs != null) {
             logprobs.add(logprobEntry(result, e));

@@ -66,6 +66,11 @@ final class DeferredExecutor extends ForwardingExecutor {
             for (int b = 0; b < from.newBlockCount(e); b++) {
                 to.addBlock(from.newBlock(e, b));
             }
+            if (from.hasMask(e)) {
+                long[] words = new long[from.maskLength(e)];
+                from.copyMask(e, words, 0);
+                to.mask(words);
+            }
         }
         return to;
     }

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code max_tokens} (each may grow to the whole context) share a cache that holds three full
  * contexts, and answer exactly as with a cache that holds all of them; the preempted choices are
  * counted in the engine's metric. Also with an executor whose steps run only after the engine has
- * planned the next one, as on a GPU.
+ * planned the next one, as on a GPU, and with choices constrained by a grammar among them.
  */
 class KvCacheOnDemandTest {
     private static final String MODEL = "chatty";
@@ -118,6 +118,30 @@ class KvCacheOnDemandTest {
         long toTheEnd = roomy.answers().stream()
                 .filter(a -> a.at("/choices/0/finish_reason").asText().equals("length")).count();
         assertTrue(toTheEnd > 0, "some requests ran to the end of the context");
+    }
+
+    @Test
+    void constrainedChoicesPreemptedOrPlannedAheadAnswerAsWithARoomyCache() throws Exception {
+        String regex = "[a-z]{3,8}( [a-z]{3,8}){15,30}\\.";
+        List<ObjectNode> requests = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            ObjectNode body = Bodies.chat(MODEL, "Say words " + i).put("temperature", i % 4 == 0 ? 0 : 0.9)
+                    .put("seed", i);
+            // every third request is free text, so that steps run constrained and free choices together
+            requests.add(i % 3 == 2 ? body.put("max_tokens", 40) : body.put("guided_regex", regex));
+        }
+        Run roomy = run(ROOMY, false, requests);
+        Run tight = run(EngineLimits.of(64, 512).withKvCache(CONTEXT, 16), false, requests);
+        Run ahead = run(EngineLimits.of(64, 512).withKvCache(CONTEXT, 16), true, requests);
+        assertTrue(tight.preemptions() > 0 && ahead.preemptions() > 0, "one context for 24 requests must preempt");
+        assertEquals(roomy.answers(), tight.answers());
+        assertEquals(roomy.answers(), ahead.answers());
+        for (int i = 0; i < requests.size(); i++) {
+            if (requests.get(i).has("guided_regex")) {
+                String content = roomy.answers().get(i).at("/choices/0/message/content").asText();
+                assertTrue(java.util.regex.Pattern.matches(regex, content), content);
+            }
+        }
     }
 
     @Test

@@ -1,16 +1,23 @@
 package io.batchllm.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.batchllm.engine.LocalExecutorProvider;
 import io.batchllm.engine.cpu.CpuExecutor;
+import io.batchllm.engine.gguf.GgufFile;
 import io.batchllm.engine.gguf.ModelFormatException;
+import io.batchllm.engine.grammar.Grammar;
+import io.batchllm.engine.grammar.GrammarException;
+import io.batchllm.engine.grammar.Grammars;
 import io.batchllm.engine.model.DeviceExecutor;
 import io.batchllm.spi.Availability;
 import io.batchllm.spi.BackendConfig;
 import io.batchllm.spi.InferenceBackendProvider;
+import io.batchllm.engine.tokenizer.Tokenizer;
 import io.batchllm.modelfiles.ModelLocator;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,13 +58,16 @@ import picocli.CommandLine.Spec;
         footer = {
                 "  batchllm bench --model synthetic:110M-f32 --parallel 1,8,32",
                 "  batchllm bench --model Llama-3.2-1B-Instruct-Q8_0.gguf --parallel 1,4 --json",
-                "  batchllm bench --backend cuda --model synthetic:1B-bf16 --parallel 1,64,256"})
+                "  batchllm bench --backend cuda --model synthetic:1B-bf16 --parallel 1,64,256",
+                "  batchllm bench --model synthetic:110M-f32 --vocab-size 128256 --parallel 32 --json-schema s.json"})
 final class BenchCommand implements Callable<Integer> {
     static final String DEFAULT_PARALLEL = "1,8,32";
     static final int DEFAULT_PROMPT_TOKENS = 128;
     static final int DEFAULT_GEN_TOKENS = 128;
     /** Seed of the random prompt tokens. */
     static final long SEED = 42;
+    /** The smallest synthetic vocabulary: 3 special tokens, 256 byte tokens and one piece. */
+    static final int MIN_SYNTHETIC_VOCAB = 260;
 
     /** The backend choices of {@code --backend}: a provider of the local engine's executors, by name. */
     enum BackendChoice { auto, cpu, cuda }
@@ -112,6 +122,16 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON array, an object per parallel count, instead of a table.")
     boolean json;
 
+    @Option(names = "--json-schema", paramLabel = "FILE",
+            description = "Also measure every parallel count with each sample constrained by this JSON Schema (token"
+                    + " masks from its grammar, as structured outputs run): the table gets a row per count and mode.")
+    Path jsonSchema;
+
+    @Option(names = "--vocab-size", paramLabel = "N",
+            description = "For synthetic models: a synthetic vocabulary of N tokens instead of the shape's 32000"
+                    + " (e.g. 128256, Llama 3's size).")
+    Integer vocabSize;
+
     @Override
     public Integer call() {
         checkArguments();
@@ -121,7 +141,9 @@ final class BenchCommand implements Callable<Integer> {
         InferenceBackendProvider provider = provider(err);
         Path file = modelFile();
         int threadCount = threads != null ? threads : CpuExecutor.DEFAULT_THREADS;
+        Grammar grammar = jsonSchema == null ? null : schemaGrammar();
         List<BatchedBench.Result> results = new ArrayList<>();
+        List<Boolean> constrained = new ArrayList<>();
         if (hardware) {
             err.printf(Locale.ROOT, "hardware: peak F32 FMA %.1f GFLOP/s, triad bandwidth %.1f GB/s (%d threads)%n",
                     HardwareProbe.peakFlops(threadCount) / 1e9, HardwareProbe.triadBandwidth(threadCount) / 1e9,
@@ -138,24 +160,31 @@ final class BenchCommand implements Callable<Integer> {
                     provider.availability().reason(), threadCount, promptTokens, genTokens);
             err.flush();
             BatchedBench bench = new BatchedBench(executor, SEED);
+            BatchedBench masked = grammar == null ? null : bench.constrained(grammar, tokenizer(file));
             if (!json) {
-                out.println("|     PP |     TG |    B |   T_PP s | S_PP t/s |   T_TG s | S_TG t/s |");
-                out.println("|-------:|-------:|-----:|---------:|---------:|---------:|---------:|");
+                out.println("|     PP |     TG |    B |   T_PP s | S_PP t/s |   T_TG s | S_TG t/s |"
+                        + (masked == null ? "" : " schema |"));
+                out.println("|-------:|-------:|-----:|---------:|---------:|---------:|---------:|"
+                        + (masked == null ? "" : "-------:|"));
                 out.flush();
             }
             for (int b : parallel) {
-                BatchedBench.Result r = bench.measure(b, promptTokens, genTokens, repetitions);
-                results.add(r);
-                if (!json) {
-                    out.printf(Locale.ROOT, "| %6d | %6d | %4d | %8.3f | %8.1f | %8.3f | %8.2f |%n", r.promptTokens(),
-                            r.genTokens(), r.parallel(), r.promptSeconds(), r.promptTokensPerSecond(),
-                            r.decodeSeconds(), r.decodeTokensPerSecond());
-                    out.flush();
+                for (BatchedBench mode : masked == null ? List.of(bench) : List.of(bench, masked)) {
+                    BatchedBench.Result r = mode.measure(b, promptTokens, genTokens, repetitions);
+                    results.add(r);
+                    constrained.add(mode == masked);
+                    if (!json) {
+                        out.printf(Locale.ROOT, "| %6d | %6d | %4d | %8.3f | %8.1f | %8.3f | %8.2f |%s%n",
+                                r.promptTokens(), r.genTokens(), r.parallel(), r.promptSeconds(),
+                                r.promptTokensPerSecond(), r.decodeSeconds(), r.decodeTokensPerSecond(),
+                                masked == null ? "" : mode == masked ? "    yes |" : "     no |");
+                        out.flush();
+                    }
                 }
             }
         }
         if (json) {
-            out.println(toJson(results, file, threadCount, provider.name()));
+            out.println(toJson(results, constrained, jsonSchema, file, threadCount, provider.name()));
             out.flush();
         }
         return ExitCodes.COMPLETED;
@@ -177,11 +206,19 @@ final class BenchCommand implements Callable<Integer> {
         if (threads != null && threads < 1) {
             throw new UsageException("--threads must be at least 1, is " + threads);
         }
+        if (vocabSize != null && vocabSize < MIN_SYNTHETIC_VOCAB) {
+            throw new UsageException("--vocab-size must be at least " + MIN_SYNTHETIC_VOCAB + " (the synthetic vocabulary's"
+                    + " special and byte tokens), is " + vocabSize);
+        }
     }
 
     private Path modelFile() {
         if (model.startsWith(SyntheticModels.PREFIX)) {
-            return SyntheticModels.resolve(model, cacheDir != null ? cacheDir : SyntheticModels.defaultCacheDir());
+            return SyntheticModels.resolve(model, cacheDir != null ? cacheDir : SyntheticModels.defaultCacheDir(),
+                    vocabSize);
+        }
+        if (vocabSize != null) {
+            throw new UsageException("--vocab-size applies to synthetic models only; " + model + " has its own");
         }
         if (ModelLocator.isReference(model)) {
             try {
@@ -234,10 +271,35 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private static String toJson(List<BatchedBench.Result> results, Path file, int threads, String backendName) {
+    /** The grammar of {@code --json-schema}, compiled as a request's {@code response_format} would be. */
+    private Grammar schemaGrammar() {
+        JsonNode schema;
+        try {
+            schema = new ObjectMapper().readTree(Files.readString(jsonSchema));
+        } catch (IOException e) {
+            throw new UsageException("--json-schema " + jsonSchema + ": cannot read it as JSON: " + e.getMessage(), e);
+        }
+        try {
+            return Grammars.jsonSchema(schema);
+        } catch (GrammarException e) {
+            throw new UsageException("--json-schema " + jsonSchema + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Tokenizer tokenizer(Path file) {
+        try (GgufFile gguf = GgufFile.open(file)) {
+            return Tokenizer.fromGguf(gguf);
+        } catch (ModelFormatException e) {
+            throw new UsageException("--json-schema needs the model's tokenizer: " + e.getMessage(), e);
+        }
+    }
+
+    private static String toJson(List<BatchedBench.Result> results, List<Boolean> constrained, Path schema, Path file,
+            int threads, String backendName) {
         ObjectMapper mapper = new ObjectMapper();
         ArrayNode array = mapper.createArrayNode();
-        for (BatchedBench.Result r : results) {
+        for (int i = 0; i < results.size(); i++) {
+            BatchedBench.Result r = results.get(i);
             ObjectNode o = array.addObject();
             o.put("parallel", r.parallel());
             o.put("prompt_tokens_per_second", r.promptTokensPerSecond());
@@ -249,6 +311,9 @@ final class BenchCommand implements Callable<Integer> {
             o.put("threads", threads);
             o.put("backend", backendName);
             o.put("model", file.toString());
+            if (schema != null) {
+                o.put("json_schema", constrained.get(i) ? schema.toString() : null);
+            }
         }
         return array.toString();
     }

@@ -56,6 +56,16 @@ final class SyntheticModels {
      * @throws UsageException if NAME is not a known shape and type
      */
     static Path resolve(String model, Path cacheDir) {
+        return resolve(model, cacheDir, null);
+    }
+
+    /**
+     * The file for {@code synthetic:NAME} with a synthetic vocabulary of {@code vocabSize} tokens
+     * (null: the shape's own), written into {@code cacheDir} if it is not there yet.
+     *
+     * @throws UsageException if NAME is not a known shape and type
+     */
+    static Path resolve(String model, Path cacheDir, Integer vocabSize) {
         String name = model.substring(PREFIX.length());
         int dash = name.indexOf('-');
         String shapeName = dash < 0 ? "" : name.substring(0, dash).toUpperCase(Locale.ROOT);
@@ -65,7 +75,7 @@ final class SyntheticModels {
         if (shape == null || type == null) {
             throw new UsageException("unknown synthetic model '" + model + "': use " + PREFIX + names());
         }
-        name = shapeName + "-" + typeName;
+        name = shapeName + "-" + typeName + (vocabSize == null ? "" : "-v" + vocabSize);
         Path file = cacheDir.resolve("synth-" + name + ".gguf");
         if (Files.isRegularFile(file)) {
             return file;
@@ -76,7 +86,11 @@ final class SyntheticModels {
             // file that a later run would take for a finished one.
             Path tmp = Files.createTempFile(cacheDir, "synth-" + name, ".partial");
             try {
-                shape.get().weightType(type).build().write(tmp);
+                SyntheticModel.Builder builder = shape.get().weightType(type);
+                if (vocabSize != null) {
+                    builder.vocabSize(vocabSize);
+                }
+                builder.build().write(tmp);
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } finally {
                 Files.deleteIfExists(tmp);

@@ -83,6 +83,41 @@ class BenchCommandTest {
     }
 
     @Test
+    void withAJsonSchemaEachParallelCountIsMeasuredFreeAndConstrained() throws Exception {
+        Path schema = dir.resolve("schema.json");
+        Files.writeString(schema, "{\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"string\","
+                + " \"maxLength\": 3}, \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]}");
+        int code = bench("--model", model.toString(), "--parallel", "2,1", "--prompt-tokens", "4", "--gen-tokens",
+                "40", "--threads", "1", "--json", "--json-schema", schema.toString());
+
+        assertEquals(ExitCodes.COMPLETED, code, err.toString());
+        JsonNode array = new ObjectMapper().readTree(out.toString());
+        assertEquals(4, array.size(), out.toString());
+        int[] parallel = {2, 2, 1, 1};
+        for (int i = 0; i < 4; i++) {
+            assertEquals(parallel[i], array.get(i).get("parallel").asInt());
+            assertEquals(i % 2 == 1 ? schema.toString() : null, array.get(i).get("json_schema").textValue());
+            assertTrue(array.get(i).get("decode_tokens_per_second").asDouble() > 0);
+        }
+    }
+
+    @Test
+    void aSchemaTheGrammarCannotEnforceIsAUsageErrorNamingTheKeyword() throws Exception {
+        Path schema = dir.resolve("unique.json");
+        Files.writeString(schema, "{\"type\": \"array\", \"uniqueItems\": true}");
+        assertEquals(ExitCodes.USAGE, bench("--model", model.toString(), "--json-schema", schema.toString()));
+        assertTrue(err.toString().contains("'uniqueItems'"), err.toString());
+    }
+
+    @Test
+    void aVocabularySizeIsForSyntheticModelsOnly() {
+        assertEquals(ExitCodes.USAGE, bench("--model", model.toString(), "--vocab-size", "1000"));
+        assertTrue(err.toString().contains("--vocab-size applies to synthetic models only"), err.toString());
+        assertEquals(ExitCodes.USAGE, bench("--model", "synthetic:15M-f32", "--vocab-size", "12"));
+        assertTrue(err.toString().contains("--vocab-size must be at least 260"), err.toString());
+    }
+
+    @Test
     void aParallelCountBelowOneIsAUsageErrorNamingTheOption() {
         assertEquals(ExitCodes.USAGE, bench("--model", model.toString(), "--parallel", "1,0"));
         assertTrue(err.toString().contains("--parallel"), err.toString());

@@ -33,7 +33,9 @@ public record ChatMessage(String role, String content, String name, String toolC
 
     /**
      * One tool call of an assistant message, in OpenAI's shape: the template sees
-     * {@code {"id": id, "type": "function", "function": {"name": name, "arguments": arguments}}}.
+     * {@code {"id": id, "type": "function", "function": {"name": name, "arguments": arguments}}}, the
+     * arguments as the object their JSON text encodes (as vLLM passes them), or as the text when it
+     * is not a JSON object.
      *
      * @param id the call's id, as the tool message answering it repeats it
      * @param name the function called

@@ -1,5 +1,9 @@
 package io.batchllm.engine.chat;
 
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.batchllm.engine.chat.ChatTemplateException.Reason;
 import io.batchllm.engine.chat.jinja.JinjaException;
 import io.batchllm.engine.chat.jinja.JinjaTemplate;
@@ -45,6 +49,8 @@ import java.util.Set;
  * <p>Immutable and thread-safe.
  */
 public final class ChatTemplate {
+    private static final ObjectMapper ARGUMENTS = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final String MESSAGES = "messages";
     private static final String ADD_GENERATION_PROMPT = "add_generation_prompt";
     private static final String BOS_TOKEN = "bos_token";
@@ -236,7 +242,7 @@ public final class ChatTemplate {
                 for (ChatMessage.ToolCall call : message.toolCalls()) {
                     Map<String, Object> function = new LinkedHashMap<>();
                     function.put("name", call.name());
-                    function.put("arguments", call.arguments());
+                    function.put("arguments", arguments(call.arguments()));
                     Map<String, Object> dictCall = new LinkedHashMap<>();
                     dictCall.put("id", call.id());
                     dictCall.put("type", "function");
@@ -248,6 +254,20 @@ public final class ChatTemplate {
             dicts.add(dict);
         }
         return dicts;
+    }
+
+    /**
+     * A call's arguments as templates expect them: the object its JSON text encodes, as vLLM passes
+     * them (following transformers' guidance; Qwen's template writes {@code arguments | tojson}, which
+     * of a string gives a quoted string), or the text itself when it is not a JSON object.
+     */
+    private static Object arguments(String json) {
+        try {
+            JsonNode node = ARGUMENTS.readTree(json);
+            return node != null && node.isObject() ? TemplateValues.of(node) : json;
+        } catch (JacksonException e) {
+            return json;
+        }
     }
 
     private static ChatTemplateException failure(JinjaException e) {

@@ -24,7 +24,8 @@ import java.util.Arrays;
  * The CPU {@link DeviceExecutor}: F32 activations and accumulation, weights read in place from the
  * mapped GGUF file through {@code Matrix} kernels, the Vector API for the rest, and a fixed pool of
  * {@code threads} (the calling thread plus {@code threads - 1} workers) splitting each matmul's rows
- * and then the step's sampling (one {@link Sampler} per slot, the rows spread over the threads). The
+ * and then the step's sampling (one {@link Sampler} per slot, the rows spread over the threads, a
+ * sampling entry's token mask applied to its copy of the row). The
  * paged KV cache lives in F32 heap arrays reserved by {@link #allocateKvCache}.
  *
  * <p>Steps run synchronously: {@link #submit} computes the step and returns a completed handle. The
@@ -53,8 +54,9 @@ public final class CpuExecutor implements DeviceExecutor {
     /** Per slot: its sampler, and its last sampled token (what a feedback entry runs), -1 after a failure. */
     private Sampler[] samplers = new Sampler[0];
     private int[] lastSample = new int[0];
-    /** Per thread: a vocabulary-sized row to sample in. */
+    /** Per thread: a vocabulary-sized row to sample in, and a token mask copied out of the plan. */
     private final float[][] sampleScratch;
+    private final long[][] maskScratch;
     /** Which plan entry each row of logits belongs to, in the current step. */
     private int[] rowEntry = new int[8];
     private boolean closed;
@@ -77,6 +79,7 @@ public final class CpuExecutor implements DeviceExecutor {
         this.forward = new LlamaForward(model, parallel);
         this.source = source;
         this.sampleScratch = new float[threads][config.vocabSize()];
+        this.maskScratch = new long[threads][(config.vocabSize() + 63) >>> 6];
     }
 
     /** {@link #load(Path, int)} with {@link #DEFAULT_THREADS}. */
@@ -224,8 +227,13 @@ public final class CpuExecutor implements DeviceExecutor {
                 int e = rowEntry[r];
                 int slot = plan.slot(e);
                 Sampler sampler = samplers[slot];
+                long[] mask = null;
+                if (plan.hasMask(e)) {
+                    mask = maskScratch[chunk];
+                    plan.copyMask(e, mask, 0);
+                }
                 try {
-                    int token = sampler.sample(logits, r * vocab, scratch);
+                    int token = sampler.sample(logits, r * vocab, scratch, mask);
                     result.setToken(e, token, sampler.logprob());
                     for (int i = 0; i < sampler.topLogprobCount(); i++) {
                         result.setTop(e, i, sampler.topLogprobToken(i), sampler.topLogprobValue(i));

@@ -18,6 +18,7 @@ import java.util.Arrays;
  *       positions it has run), or that runs past the model's context;</li>
  *   <li>a token outside the vocabulary (entries; a start's prompt, generated and end tokens, its logit
  *       bias); a feedback entry for a slot whose previous entry did not sample;</li>
+ *   <li>a token mask of the wrong length for the vocabulary, or allowing a token past it;</li>
  *   <li>a block outside the cache, a block table longer than a context needs, or one too short for
  *       the positions an entry writes;</li>
  *   <li>a block conflict: an entry writes a block that another slot's table also holds. Sharing is
@@ -225,6 +226,9 @@ public final class SlotTable {
                     }
                 }
             }
+            if (plan.hasMask(e)) {
+                checkMask(which, plan, e);
+            }
             int before = blocksBefore(plan, slot);
             int after = before + plan.newBlockCount(e);
             for (int b = 0; b < plan.newBlockCount(e); b++) {
@@ -240,6 +244,21 @@ public final class SlotTable {
                 throw new IllegalArgumentException(which + "positions 0.." + plan.end(e) + " need " + needed
                         + " blocks of " + blockSize + " but its block table has " + after);
             }
+        }
+    }
+
+    /** A mask has a word per 64 tokens, and no bit past the vocabulary (only the last word can have one). */
+    private void checkMask(String which, StepPlan plan, int e) {
+        int words = (vocabSize + 63) >>> 6;
+        if (plan.maskLength(e) != words) {
+            throw new IllegalArgumentException(which + "its token mask has " + plan.maskLength(e) + " words, but the"
+                    + " vocabulary of " + vocabSize + " tokens needs " + words);
+        }
+        int used = vocabSize - 64 * (words - 1);
+        long past = used == 64 ? 0 : plan.maskWord(e, words - 1) >>> used;
+        if (past != 0) {
+            throw new IllegalArgumentException(which + "its token mask allows token " + (64 * (words - 1) + used
+                    + Long.numberOfTrailingZeros(past)) + ", outside the vocabulary 0.." + (vocabSize - 1));
         }
     }
 

@@ -21,6 +21,17 @@ import java.util.Objects;
  * </ol>
  * Entry {@code i}'s sample is entry {@code i} of the {@link StepResult}.
  *
+ * <p><b>Token masks.</b> A sampling entry may carry a mask ({@link #mask}): a bitset over the
+ * vocabulary, bit {@code t % 64} of word {@code t / 64} set when token {@code t} may be sampled, in
+ * exactly {@code ceil(vocabSize / 64)} words with no bit set past the vocabulary. The device samples
+ * as {@link io.batchllm.engine.sampling.Sampler} documents, with every token whose bit is clear
+ * excluded (its logit taken as minus infinity) after the logprobs are taken, as the
+ * {@code min_tokens} mask is: the returned token always has its bit set, its logprob and the top
+ * logprobs describe the model's distribution, and when no allowed token can be sampled the entry's
+ * sample fails ({@link StepResult#failure}). Structured outputs (a JSON Schema, a regex) send one for
+ * every sample of a constrained sequence, computed by the host from the tokens it has seen; others
+ * send none and cost nothing. A 128k vocabulary's mask is 2,004 longs (16 KB).
+ *
  * <p>Reusable: the engine {@link #clear()}s and refills one plan per step; everything is kept in flat
  * primitive arrays that only ever grow, so planning a step allocates nothing. {@link DeviceExecutor#submit}
  * reads the plan before it returns. Not thread safe.
@@ -45,6 +56,12 @@ public final class StepPlan {
     private int tokenTotal;
     private int[] blocks = new int[8];
     private int blockTotal;
+    /** Per entry: where its mask starts in {@link #masks}, -1 for none; and its length in words. */
+    private int[] maskFrom = new int[8];
+    private int[] maskLength = new int[8];
+    private long[] masks = new long[0];
+    private int maskTotal;
+    private int maskCount;
     private int sampleCount;
     private int feedbackCount;
 
@@ -55,6 +72,8 @@ public final class StepPlan {
         entryCount = 0;
         tokenTotal = 0;
         blockTotal = 0;
+        maskTotal = 0;
+        maskCount = 0;
         sampleCount = 0;
         feedbackCount = 0;
     }
@@ -123,6 +142,31 @@ public final class StepPlan {
         blockCount[entryCount - 1]++;
     }
 
+    /**
+     * Restricts the sample of the entry added last to the tokens whose bits are set in
+     * {@code words} (see the class description); the words are copied.
+     *
+     * @throws IllegalStateException if no entry has been added, the last one does not sample, or it
+     *     has a mask already
+     */
+    public void mask(long[] words) {
+        if (entryCount == 0 || !samples(entryCount - 1)) {
+            throw new IllegalStateException("a token mask belongs to a sampling entry: add one before its mask");
+        }
+        int e = entryCount - 1;
+        if (maskFrom[e] >= 0) {
+            throw new IllegalStateException("entry " + e + " has a token mask already");
+        }
+        if (maskTotal + words.length > masks.length) {
+            masks = Arrays.copyOf(masks, Math.max(2 * masks.length, maskTotal + words.length));
+        }
+        System.arraycopy(words, 0, masks, maskTotal, words.length);
+        maskFrom[e] = maskTotal;
+        maskLength[e] = words.length;
+        maskTotal += words.length;
+        maskCount++;
+    }
+
     private int newEntry(int slotIndex, int firstPosition, int count, byte entryFlags) {
         if (entryCount == slot.length) {
             int n = 2 * entryCount;
@@ -133,6 +177,8 @@ public final class StepPlan {
             blockFrom = Arrays.copyOf(blockFrom, n);
             blockCount = Arrays.copyOf(blockCount, n);
             flags = Arrays.copyOf(flags, n);
+            maskFrom = Arrays.copyOf(maskFrom, n);
+            maskLength = Arrays.copyOf(maskLength, n);
         }
         int e = entryCount++;
         slot[e] = slotIndex;
@@ -142,6 +188,8 @@ public final class StepPlan {
         blockFrom[e] = blockTotal;
         blockCount[e] = 0;
         flags[e] = entryFlags;
+        maskFrom[e] = -1;
+        maskLength[e] = 0;
         if ((entryFlags & SAMPLE) != 0) {
             sampleCount++;
         }
@@ -236,6 +284,37 @@ public final class StepPlan {
         return blocks[blockFrom[e] + i];
     }
 
+    /** Whether entry {@code e}'s sample is restricted by a token mask. */
+    public boolean hasMask(int e) {
+        return maskFrom[e] >= 0;
+    }
+
+    /** Words of entry {@code e}'s token mask, 0 without one. */
+    public int maskLength(int e) {
+        return maskLength[e];
+    }
+
+    /** Word {@code w} of entry {@code e}'s token mask: tokens {@code 64w .. 64w+63}, lowest bit first. */
+    public long maskWord(int e, int w) {
+        if (w < 0 || w >= maskLength[e]) {
+            throw new IndexOutOfBoundsException("word " + w + " of a mask of " + maskLength[e] + " words");
+        }
+        return masks[maskFrom[e] + w];
+    }
+
+    /** Copies entry {@code e}'s token mask ({@link #maskLength} words) into {@code dest} from {@code destFrom}. */
+    public void copyMask(int e, long[] dest, int destFrom) {
+        if (!hasMask(e)) {
+            throw new IllegalStateException("entry " + e + " has no token mask");
+        }
+        System.arraycopy(masks, maskFrom[e], dest, destFrom, maskLength[e]);
+    }
+
+    /** Entries with a token mask. */
+    public int maskCount() {
+        return maskCount;
+    }
+
     /** Tokens the step runs, over all entries. */
     public int tokenTotal() {
         return tokenTotal + feedbackCount;
@@ -249,6 +328,6 @@ public final class StepPlan {
     @Override
     public String toString() {
         return "StepPlan[releases=" + releaseCount + ", starts=" + starts.size() + ", entries=" + entryCount
-                + ", tokens=" + tokenTotal() + ", samples=" + sampleCount + "]";
+                + ", tokens=" + tokenTotal() + ", samples=" + sampleCount + ", masks=" + maskCount + "]";
     }
 }

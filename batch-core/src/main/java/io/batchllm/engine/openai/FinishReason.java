@@ -5,7 +5,9 @@ public enum FinishReason {
     /** The model produced an end-of-sequence token or a stop string matched. */
     STOP("stop"),
     /** {@code max_tokens} or the context length was reached. */
-    LENGTH("length");
+    LENGTH("length"),
+    /** The model called tools: the choice's message carries {@code tool_calls}. */
+    TOOL_CALLS("tool_calls");
 
     private final String wireName;
 
@@ -13,7 +15,7 @@ public enum FinishReason {
         this.wireName = wireName;
     }
 
-    /** The JSON value: {@code stop} or {@code length}. */
+    /** The JSON value: {@code stop}, {@code length} or {@code tool_calls}. */
     public String wireName() {
         return wireName;
     }

@@ -1,5 +1,6 @@
 package io.batchllm.engine.openai;
 
+import io.batchllm.engine.grammar.Grammar;
 import io.batchllm.engine.sampling.SamplingParams;
 import java.util.Objects;
 
@@ -11,14 +12,25 @@ import java.util.Objects;
  * @param model the {@code model} field, echoed in the response
  * @param prompt a {@link Prompt.Chat} for chat, a {@link Prompt.Text} or {@link Prompt.Tokens} for completions
  * @param sampling the sampling settings, defaults filled in
+ * @param constraint the grammar the output must follow (structured outputs), or null for free text
+ * @param tools the functions the model may or must call (chat only), or null for none
  */
-public record GenerationRequest(Endpoint endpoint, String model, Prompt prompt, SamplingParams sampling) {
+public record GenerationRequest(Endpoint endpoint, String model, Prompt prompt, SamplingParams sampling,
+                                Grammar constraint, ToolRequest tools) {
+
+    /** A request without an output constraint or tools. */
+    public GenerationRequest(Endpoint endpoint, String model, Prompt prompt, SamplingParams sampling) {
+        this(endpoint, model, prompt, sampling, null, null);
+    }
 
     public GenerationRequest {
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(sampling, "sampling");
+        if (tools != null && constraint != null) {
+            throw new IllegalArgumentException("a request has either an output constraint or tools, not both");
+        }
         if ((endpoint == Endpoint.CHAT_COMPLETIONS) != (prompt instanceof Prompt.Chat)) {
             throw new IllegalArgumentException(endpoint + " does not take a " + prompt.getClass().getSimpleName() + " prompt");
         }

@@ -2,6 +2,8 @@ package io.batchllm.engine.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Typed, range-checked reads of a request object's fields. Every failure is a
@@ -122,6 +124,26 @@ final class JsonFields {
                     param(name) + " must be between " + format(min) + " and " + format(max) + ", got " + node);
         }
         return value;
+    }
+
+    /**
+     * The fields of {@code node}, an object whose keys must all be {@code known} (nested request
+     * objects such as a tool or {@code response_format}: nothing in them is silently ignored).
+     *
+     * @param what what the object should be, for the message when it is not an object
+     * @throws RequestException naming the parameter: not an object, or an unknown key and the known ones
+     */
+    static JsonFields object(JsonNode node, String param, Set<String> known, String what) {
+        if (!node.isObject()) {
+            throw wrongType(param, what, node);
+        }
+        for (String key : (Iterable<String>) node::fieldNames) {
+            if (!known.contains(key)) {
+                throw new RequestException(param + "." + key, "invalid_value", "Unrecognized argument " + param + "."
+                        + key + "; " + param + " takes " + String.join(", ", new TreeSet<>(known)));
+            }
+        }
+        return new JsonFields((ObjectNode) node, param + ".");
     }
 
     RequestException invalidType(String name, String expected, JsonNode actual) {

@@ -12,7 +12,7 @@ import java.util.TreeSet;
  * 400 for an unrecognized argument, and so does this engine, naming the field (a typo such as
  * {@code max_token} would otherwise run to the end of the context). The fields are those of OpenAI's
  * {@code CreateChatCompletionRequest} and {@code CreateCompletionRequest} schemas, plus the sampling
- * extensions vLLM users send that this engine honours. Known fields the engine cannot honour are
+ * extensions and guided-decoding fields vLLM users send that this engine honours. Known fields the engine cannot honour are
  * refused where they are read ({@link RequestParser}); vLLM extensions it does not implement are
  * refused here, as such. Stateless.
  */
@@ -42,7 +42,7 @@ final class RequestFields {
             "include_stop_str_in_output", "spaces_between_special_tokens", "prompt_logprobs", "truncate_prompt_tokens",
             "allowed_token_ids", "bad_words", "logits_processors", "add_generation_prompt", "continue_final_message",
             "add_special_tokens", "documents", "chat_template", "chat_template_kwargs", "mm_processor_kwargs",
-            "guided_json", "guided_regex", "guided_choice", "guided_grammar", "guided_decoding_backend",
+            "guided_grammar", "guided_decoding_backend",
             "guided_whitespace_pattern", "structured_outputs", "priority", "request_id", "return_tokens_as_token_ids",
             "cache_salt", "vllm_xargs");
 
@@ -61,16 +61,19 @@ final class RequestFields {
 
     private static void check(ObjectNode body, Set<String> openAi, String endpoint) {
         for (String name : (Iterable<String>) body::fieldNames) {
-            if (openAi.contains(name) || EXTENSIONS.contains(name)) {
+            if (openAi.contains(name) || EXTENSIONS.contains(name) || OutputConstraints.GUIDED.contains(name)) {
                 continue;
             }
             if (UNSUPPORTED_VLLM.contains(name)) {
                 throw new RequestException(name, "unsupported_parameter", name + " (a vLLM extension) is not "
                         + "supported by this engine; remove it. Its sampling extensions are "
-                        + String.join(", ", new TreeSet<>(EXTENSIONS)));
+                        + String.join(", ", new TreeSet<>(EXTENSIONS)) + ", and it takes guided_json, guided_choice and"
+                        + " guided_regex");
             }
             List<String> known = new ArrayList<>(new TreeSet<>(openAi));
-            known.addAll(new TreeSet<>(EXTENSIONS));
+            TreeSet<String> extensions = new TreeSet<>(EXTENSIONS);
+            extensions.addAll(OutputConstraints.GUIDED);
+            known.addAll(extensions);
             String closest = Suggestions.closest(name, known);
             throw new RequestException(name, "unknown_parameter", "Unrecognized request argument supplied: " + name
                     + (closest == null ? "" : " (did you mean " + closest + "?)") + ". " + endpoint

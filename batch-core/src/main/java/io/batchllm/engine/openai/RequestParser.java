@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.batchllm.engine.chat.ChatMessage;
+import io.batchllm.engine.grammar.Grammar;
 import io.batchllm.engine.sampling.SamplingParams;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,14 +21,18 @@ import java.util.regex.Pattern;
  *
  * <p>Every problem is a {@link RequestException} naming the field ({@code param}), an OpenAI-style
  * code and a message with the allowed values. A field the endpoint does not know is refused, as
- * OpenAI refuses it, with the closest known name ({@link RequestFields}). Fields the engine cannot
- * honour ({@code tools}, {@code audio}, {@code stream: true}, non-text content parts, ...) are
+ * OpenAI refuses it, with the closest known name ({@link RequestFields}). Function tools
+ * ({@code tools}, {@code tool_choice}, {@code parallel_tool_calls}) are read by {@link ToolRequest}.
+ * Fields the engine cannot honour ({@code functions}, {@code audio}, {@code stream: true}, non-text
+ * content parts, ...) are
  * rejected rather than silently ignored, because ignoring them would return something other than what
  * was asked for. Fields that change nothing in the output ({@code user}, {@code metadata},
  * {@code store}, the prompt-cache and identity hints, {@code service_tier}) are accepted and have no
  * effect. vLLM's sampling extensions {@code top_k}, {@code min_p}, {@code repetition_penalty},
  * {@code min_tokens}, {@code ignore_eos}, {@code stop_token_ids} and {@code skip_special_tokens} are
- * honoured on both endpoints.
+ * honoured on both endpoints. Structured outputs ({@code response_format} on chat, vLLM's
+ * {@code guided_json}, {@code guided_choice}, {@code guided_regex} on both) are read by
+ * {@link OutputConstraints} into the request's grammar.
  *
  * <p>Defaults: chat {@code max_tokens} null (generate until the context is full or the model ends),
  * completions {@value SamplingParams#DEFAULT_COMPLETIONS_MAX_TOKENS}; see {@link SamplingParams} for
@@ -46,8 +51,8 @@ public final class RequestParser {
     /** Chat fields the engine cannot honour: any non-null value is rejected. */
     private static final List<String> UNSUPPORTED_CHAT_FIELDS = List.of("audio", "prediction", "reasoning_effort",
             "verbosity", "web_search_options", "moderation");
-    /** Chat fields that are harmless when empty ({@code []}) or {@code "none"}. */
-    private static final List<String> TOOL_FIELDS = List.of("tools", "functions", "tool_choice", "function_call");
+    /** OpenAI's deprecated function-calling fields: harmless when empty ({@code []}) or {@code "none"}. */
+    private static final List<String> FUNCTION_FIELDS = List.of("functions", "function_call");
 
     private RequestParser() {
     }
@@ -84,7 +89,14 @@ public final class RequestParser {
                     "top_logprobs requires logprobs to be true; set \"logprobs\": true or drop top_logprobs");
         }
         sampling.logprobs(Boolean.TRUE.equals(logprobs)).topLogprobs(topLogprobs == null ? 0 : topLogprobs);
-        return new GenerationRequest(Endpoint.CHAT_COMPLETIONS, model, new Prompt.Chat(messages), sampling.build());
+        SamplingParams params = sampling.build();
+        Grammar constraint = constraint(fields, params, true);
+        ToolRequest tools = ToolRequest.read(fields);
+        if (tools != null) {
+            checkTools(fields, tools, constraint, params);
+        }
+        return new GenerationRequest(Endpoint.CHAT_COMPLETIONS, model, new Prompt.Chat(messages), params, constraint,
+                tools);
     }
 
     /**
@@ -125,7 +137,31 @@ public final class RequestParser {
         }
         Integer logprobs = fields.optionalInt("logprobs", 0, MAX_COMPLETIONS_LOGPROBS);
         sampling.logprobs(logprobs != null).topLogprobs(logprobs == null ? 0 : logprobs);
-        return new GenerationRequest(Endpoint.COMPLETIONS, model, prompt, sampling.build());
+        SamplingParams params = sampling.build();
+        return new GenerationRequest(Endpoint.COMPLETIONS, model, prompt, params, constraint(fields, params, false),
+                null);
+    }
+
+    /**
+     * A response format or guided decoding beside tools would need the output to be both; and calls
+     * forced by {@code tool_choice} must be able to end like any constrained output.
+     */
+    private static void checkTools(JsonFields fields, ToolRequest tools, Grammar constraint, SamplingParams sampling) {
+        if (constraint != null) {
+            String param = OutputConstraints.paramOf(fields, true);
+            throw new RequestException(param, "invalid_value", param + " cannot be combined with tools: the output"
+                    + " would have to be both; set tool_choice to \"none\" or remove " + param);
+        }
+        if (tools.choice() != ToolRequest.Choice.AUTO) {
+            OutputConstraints.checkCompatible(true, sampling, "tool_choice");
+        }
+    }
+
+    /** The request's output constraint (a grammar), checked against its sampling settings; null if none. */
+    private static Grammar constraint(JsonFields fields, SamplingParams sampling, boolean chat) {
+        Grammar grammar = OutputConstraints.read(fields, chat);
+        OutputConstraints.checkCompatible(grammar != null, sampling, OutputConstraints.paramOf(fields, chat));
+        return grammar;
     }
 
     private static ObjectNode readObject(String body) {
@@ -163,13 +199,13 @@ public final class RequestParser {
     }
 
     private static void rejectUnsupportedChatFields(JsonFields fields) {
-        for (String name : TOOL_FIELDS) {
+        for (String name : FUNCTION_FIELDS) {
             JsonNode node = fields.get(name);
             boolean harmless = node == null || node.isArray() && node.isEmpty()
                     || node.isTextual() && node.textValue().equals("none");
             if (!harmless) {
-                throw new RequestException(name, "unsupported_parameter",
-                        name + " is not supported: this engine does not call tools or functions; remove " + name);
+                throw new RequestException(name, "unsupported_parameter", name + " (OpenAI's deprecated function"
+                        + " calling) is not supported; send the functions as tools and tool_choice");
             }
         }
         for (String name : UNSUPPORTED_CHAT_FIELDS) {
@@ -187,18 +223,6 @@ public final class RequestParser {
                     throw new RequestException("modalities", "unsupported_value",
                             "modalities may only contain \"text\", got " + modality);
                 }
-            }
-        }
-        JsonNode format = fields.get("response_format");
-        if (format != null) {
-            if (!format.isObject()) {
-                throw fields.invalidType("response_format", "an object like {\"type\": \"text\"}", format);
-            }
-            JsonNode type = format.get("type");
-            if (type == null || !type.isTextual() || !type.textValue().equals("text")) {
-                throw new RequestException("response_format", "unsupported_value",
-                        "response_format type " + (type == null ? "(missing)" : type.toString())
-                                + " is not supported; only {\"type\": \"text\"} is (no JSON mode or schemas)");
             }
         }
     }

@@ -59,9 +59,11 @@ public final class ResponseBuilder {
 
     /**
      * A {@code chat.completion} body:
-     * {@code {id, object, created, model, choices:[{index, message:{role, content, refusal}, logprobs,
-     * finish_reason}], usage:{prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details:
-     * {cached_tokens}}, system_fingerprint}}. Parameters as {@link #build}.
+     * {@code {id, object, created, model, choices:[{index, message:{role, content, refusal, tool_calls?},
+     * logprobs, finish_reason}], usage:{prompt_tokens, completion_tokens, total_tokens,
+     * prompt_tokens_details: {cached_tokens}}, system_fingerprint}}. A message that calls tools has
+     * {@code tool_calls: [{id, type: "function", function: {name, arguments}}]}, and a null
+     * {@code content} unless the model wrote text before its calls. Parameters as {@link #build}.
      */
     public InferenceResult chatCompletion(String model, int promptTokens, int cachedPromptTokens,
             List<ChoiceOutput> choices) {
@@ -70,10 +72,20 @@ public final class ResponseBuilder {
         for (int i = 0; i < choices.size(); i++) {
             ChoiceOutput choice = choices.get(i);
             ObjectNode node = array.addObject().put("index", i);
-            node.putObject("message")
-                    .put("role", "assistant")
-                    .put("content", choice.text())
-                    .putNull("refusal");
+            ObjectNode message = node.putObject("message").put("role", "assistant");
+            if (choice.toolCalls().isEmpty() || !choice.text().isEmpty()) {
+                message.put("content", choice.text());
+            } else {
+                message.putNull("content"); // OpenAI's content of a message that only calls tools
+            }
+            message.putNull("refusal");
+            if (!choice.toolCalls().isEmpty()) {
+                ArrayNode calls = message.putArray("tool_calls");
+                for (var call : choice.toolCalls()) {
+                    calls.addObject().put("id", call.id()).put("type", "function").putObject("function")
+                            .put("name", call.name()).put("arguments", call.arguments());
+                }
+            }
             if (choice.logprobs() == null) {
                 node.putNull("logprobs");
             } else {

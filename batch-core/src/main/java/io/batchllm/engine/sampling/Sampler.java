@@ -19,7 +19,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li>penalties, OpenAI's formula over the tokens this sampler generated (never the prompt):
  *       {@code logit[t] -= frequency_penalty * count[t] + presence_penalty * (count[t] > 0 ? 1 : 0)};</li>
  *   <li>while fewer than {@code min_tokens} tokens were generated, the end tokens given at creation
- *       are masked ({@code -Infinity}); this is after the logprobs are taken (below);</li>
+ *       are masked ({@code -Infinity}); so is every token a step's token mask (structured outputs,
+ *       {@link #sample(float[], int, float[], long[])}) leaves out. Both are after the logprobs are
+ *       taken (below);</li>
  *   <li>if temperature is 0 or top-k is 1: the argmax, ties going to the lowest token id; stop here;</li>
  *   <li>top-k: keep the k highest logits (ties: lower ids first);</li>
  *   <li>softmax with temperature: {@code p[t] ∝ exp(logit[t] / temperature)};</li>
@@ -194,6 +196,19 @@ public final class Sampler {
      * @throws IllegalArgumentException if the row or the scratch is too short, or the row holds a NaN
      */
     public int sample(float[] logits, int offset, float[] scratch) {
+        return sample(logits, offset, scratch, null);
+    }
+
+    /**
+     * {@link #sample(float[], int, float[])} restricted to the tokens whose bits are set in
+     * {@code mask} (bit {@code t % 64} of word {@code t / 64}; see {@link io.batchllm.engine.model.StepPlan}),
+     * or to all tokens when it is null. The mask is applied with the {@code min_tokens} mask, after the
+     * logprobs are taken.
+     *
+     * @throws IllegalArgumentException as {@link #sample(float[], int, float[])}, and when the masks
+     *     leave no token that can be sampled
+     */
+    public int sample(float[] logits, int offset, float[] scratch, long[] mask) {
         if (offset < 0 || logits.length - offset < vocabSize) {
             throw new IllegalArgumentException("the logits row needs " + vocabSize + " values from offset "
                     + offset + ", the array has " + logits.length);
@@ -210,11 +225,17 @@ public final class Sampler {
             logNormalizer = logNormalizer(row, max);
             topLogprobs(row, logNormalizer);
         }
-        if (index < params.minTokens() && endTokens.length > 0) {
+        boolean minTokensMask = index < params.minTokens() && endTokens.length > 0;
+        if (minTokensMask) {
             for (int token : endTokens) {
                 row[token] = Float.NEGATIVE_INFINITY;
             }
-            max = max(row);
+        }
+        if (mask != null) {
+            applyMask(row, mask);
+        }
+        if (minTokensMask || mask != null) {
+            max = maskedMax(row);
         }
         int token = params.greedy() ? argmax(row, 0, vocabSize) : draw(row, max);
         logprob = params.logprobs() ? (float) (adjustedLogit(logits, offset, token) - logNormalizer) : Float.NaN;
@@ -223,6 +244,47 @@ public final class Sampler {
         }
         index++;
         return token;
+    }
+
+    /** Sets the logit of every token whose bit in {@code mask} is clear to {@code -Infinity}. */
+    private void applyMask(float[] row, long[] mask) {
+        int words = (vocabSize + 63) >>> 6;
+        if (mask.length < words) {
+            throw new IllegalArgumentException("the token mask needs " + words + " words for " + vocabSize
+                    + " tokens, has " + mask.length);
+        }
+        for (int w = 0; w < words; w++) {
+            long bits = mask[w];
+            if (bits == -1L) {
+                continue;
+            }
+            int base = w << 6;
+            int end = Math.min(base + 64, vocabSize);
+            if (bits == 0) {
+                Arrays.fill(row, base, end, Float.NEGATIVE_INFINITY);
+                continue;
+            }
+            for (long excluded = ~bits; excluded != 0; excluded &= excluded - 1) {
+                int token = base + Long.numberOfTrailingZeros(excluded);
+                if (token >= end) {
+                    break;
+                }
+                row[token] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    /** The row's maximum after masking: as {@link #max}, but it names the masks when they left nothing. */
+    private float maskedMax(float[] row) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocabSize; i++) {
+            max = Math.max(max, row[i]);
+        }
+        if (max == Float.NEGATIVE_INFINITY) {
+            throw new IllegalArgumentException("the token mask (and the min_tokens mask) leave no token that can be"
+                    + " sampled");
+        }
+        return max;
     }
 
     /** The last sampled token's log-probability, or NaN when the request did not ask for logprobs. */
@@ -376,8 +438,13 @@ public final class Sampler {
                 return RankKeys.id(candidates[i]);
             }
         }
-        // rounding can leave target just above the last partial sum: the last kept token takes it
-        return RankKeys.id(candidates[kept - 1]);
+        // rounding can leave target just above the last partial sum: the last kept token that has
+        // weight takes it (masked tokens among the candidates have none)
+        int last = kept - 1;
+        while (last > 0 && weights[last] == 0) {
+            last--;
+        }
+        return RankKeys.id(candidates[last]);
     }
 
     /** Replaces each logit by its weight and returns their sum. */

@@ -177,6 +177,14 @@ public final class Tokenizer {
     }
 
     /**
+     * The bytes a token adds to generated text, as {@link #newDecoder()} concatenates them: control
+     * and unknown tokens add nothing (an empty array). Structured outputs match grammars against these.
+     */
+    public byte[] generatedBytes(int token) {
+        return piece(token, false).clone();
+    }
+
+    /**
      * A token as text, for logprobs and debugging: {@link #tokenBytes} as UTF-8, where a byte token or a
      * piece that splits a multi-byte character shows as U+FFFD.
      */

@@ -81,7 +81,11 @@ class ChatTemplateDifferentialTest {
         }
     }
 
-    /** The dicts Hugging Face receives for these messages: OpenAI's shape, optional keys only when set. */
+    /**
+     * The dicts Hugging Face receives for these messages as vLLM hands them over: OpenAI's shape,
+     * optional keys only when set, and a call's arguments as the object their JSON text encodes
+     * (vLLM's {@code _postprocess_messages}), or the text when it is not an object.
+     */
     static List<Map<String, Object>> messageDicts(List<ChatMessage> messages) {
         List<Map<String, Object>> dicts = new ArrayList<>();
         for (ChatMessage m : messages) {
@@ -98,13 +102,23 @@ class ChatTemplateDifferentialTest {
                 List<Object> calls = new ArrayList<>();
                 for (ChatMessage.ToolCall call : m.toolCalls()) {
                     calls.add(ConversationGenerator.map("id", call.id(), "type", "function",
-                            "function", ConversationGenerator.map("name", call.name(), "arguments", call.arguments())));
+                            "function", ConversationGenerator.map("name", call.name(), "arguments",
+                                    argumentsAsVllmPassesThem(call.arguments()))));
                 }
                 d.put("tool_calls", calls);
             }
             dicts.add(d);
         }
         return dicts;
+    }
+
+    private static Object argumentsAsVllmPassesThem(String json) {
+        try {
+            var node = PythonJinja.JSON.readTree(json);
+            return node.isObject() ? PythonJinja.JSON.convertValue(node, Map.class) : json;
+        } catch (IOException e) {
+            return json;
+        }
     }
 
     @Test

@@ -281,8 +281,9 @@ class ChatTemplateTest {
 
         String rendered = renderShared("meta-llama-Llama-3.1-8B-Instruct.jinja", conversation, Map.of());
 
+        // the arguments reach the template as the object their JSON encodes, as vLLM passes them
         assertTrue(rendered.endsWith("<|start_header_id|>assistant<|end_header_id|>\n\n{\"name\": \"f\", \"parameters\":"
-                + " \"{}\"}<|eot_id|><|start_header_id|>ipython<|end_header_id|>\n\n\"abc\"<|eot_id|>"
+                + " {}}<|eot_id|><|start_header_id|>ipython<|end_header_id|>\n\n\"abc\"<|eot_id|>"
                 + "<|start_header_id|>assistant<|end_header_id|>\n\n"), rendered);
     }
 
@@ -383,8 +384,8 @@ class ChatTemplateTest {
 
         String rendered = renderShared("mistralai-Mistral-Nemo-Instruct-2407.jinja", conversation, Map.of());
 
-        assertEquals("[INST]Weather?[/INST][TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\":"
-                + " \\\"Paris\\\"}\", \"id\": \"abcDEF123\"}]</s>[TOOL_RESULTS]{\"content\": 22C, \"call_id\":"
+        assertEquals("[INST]Weather?[/INST][TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"city\":"
+                + " \"Paris\"}, \"id\": \"abcDEF123\"}]</s>[TOOL_RESULTS]{\"content\": 22C, \"call_id\":"
                 + " \"abcDEF123\"}[/TOOL_RESULTS]It is 22C.</s>[INST]Thanks[/INST]", rendered);
     }
 

@@ -3,6 +3,7 @@ package io.batchllm.engine.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -34,7 +35,10 @@ import org.junit.jupiter.api.Test;
  * device; a sequence samples the same tokens and logprobs (bit for bit) alone or among others, in any
  * slot and blocks, in one prefill or in chunks, and after a restart from its generated tokens; seeded
  * sampling of every kind agrees with the {@link #referenceExecutor}'s (the CPU's); shared prefix blocks
- * read as computed; the {@code min_tokens} mask and the logit bias work; the {@link SlotTable} checks
+ * read as computed; the {@code min_tokens} mask and the logit bias work; a token mask (structured
+ * outputs) restricts every sample to its tokens, greedy and seeded alike, leaves the logprobs those of
+ * the model, agrees with the reference executor, and fails only its own entry when it allows nothing;
+ * the {@link SlotTable} checks
  * refuse bad plans with their messages and change nothing; the lifecycle.
  */
 public abstract class DeviceExecutorContract {
@@ -279,6 +283,94 @@ public abstract class DeviceExecutorContract {
         }
     }
 
+    // --- token masks (structured outputs)
+
+    /** A mask allowing the tokens for which {@code allowed} is true. */
+    private static long[] mask(int vocab, java.util.function.IntPredicate allowed) {
+        long[] words = new long[(vocab + 63) / 64];
+        for (int t = 0; t < vocab; t++) {
+            if (allowed.test(t)) {
+                words[t / 64] |= 1L << (t % 64);
+            }
+        }
+        return words;
+    }
+
+    @Test
+    void aMaskedGreedySamplePicksTheBestAllowedTokenAndReportsTheModelsLogprobs() {
+        DeviceExecutor ex = executor(synthetic().weights());
+        KvLayout layout = new KvLayout(8, 16);
+        ex.allocateKvCache(layout, 1);
+        SamplingParams params = greedy().logprobs(true).topLogprobs(3).build();
+        Generation free = new Generation(0, prompt(4, 9), params, 0, 1, new BlockSource(layout, false));
+        run(ex, List.of(free), Integer.MAX_VALUE, j -> 0);
+        List<Float> top = free.tops.getFirst();
+        int best = Math.round(top.get(0));
+        int second = Math.round(top.get(2));
+
+        Generation masked = new Generation(0, prompt(4, 9), params, 0, 1, new BlockSource(layout, false));
+        masked.masks = i -> mask(VOCAB, t -> t != best);
+        run(ex, List.of(masked), Integer.MAX_VALUE, j -> 0);
+        assertEquals(second, masked.tokens()[0], "the best token the mask allows");
+        assertEquals(top.get(3), masked.logprobs()[0], "its logprob is the model's, taken before the mask");
+        assertEquals(top, masked.tops.getFirst(), "so are the top logprobs");
+    }
+
+    @Test
+    void everySampleOfAMaskedSequenceIsAnAllowedTokenAndAgreesWithTheCpuExecutor() {
+        SyntheticModel model = synthetic();
+        DeviceExecutor ex = executor(model.weights());
+        DeviceExecutor cpu = referenceExecutor(model.weights());
+        toClose.add(cpu);
+        // a different third of the vocabulary at each sample, and once a single token
+        java.util.function.IntFunction<long[]> masks = i -> i == 5 ? mask(VOCAB, t -> t == 77)
+                : mask(VOCAB, t -> (t * 7 + i * 13) % 3 == 0);
+        List<SamplingParams> params = List.of(greedy().build(),
+                SamplingParams.builder().temperature(1.2).seed(3L).logprobs(true).build(),
+                SamplingParams.builder().temperature(0.9).topK(20).topP(0.8).seed(4L).build(),
+                SamplingParams.builder().temperature(1.0).minP(0.02).frequencyPenalty(0.5).seed(6L).build());
+        for (int p = 0; p < params.size(); p++) {
+            int[][] tokens = new int[2][];
+            float[][] logprobs = new float[2][];
+            int side = 0;
+            for (DeviceExecutor e : List.of(ex, cpu)) {
+                KvLayout layout = new KvLayout(4, 64);
+                e.allocateKvCache(layout, 3);
+                Generation g = new Generation(2, prompt(p, 10), params.get(p), 0, 12, new BlockSource(layout, false));
+                g.masks = masks;
+                Generation other = new Generation(0, prompt(p + 1, 7), params.get(p), 0, 12,
+                        new BlockSource(layout, true));
+                run(e, List.of(other, g), 4, j -> j);
+                tokens[side] = g.tokens();
+                logprobs[side++] = g.logprobs();
+            }
+            for (int i = 0; i < tokens[0].length; i++) {
+                int t = tokens[0][i];
+                assertTrue((masks.apply(i)[t / 64] >>> (t % 64) & 1) == 1, "settings " + p + ": sample " + i
+                        + " is token " + t + ", which its mask leaves out");
+            }
+            assertArrayEquals(tokens[1], tokens[0], "tokens of settings " + p);
+            assertArrayEquals(logprobs[1], logprobs[0], 1e-4f, "logprobs of settings " + p);
+        }
+    }
+
+    @Test
+    void aMaskThatAllowsNothingFailsItsOwnSampleOnly() {
+        DeviceExecutor ex = executor(synthetic().weights());
+        ex.allocateKvCache(new KvLayout(8, 8), 2);
+        StepPlan plan = new StepPlan();
+        plan.start(start(0, greedy().build(), new int[] {0}, 0, new int[0]));
+        plan.chunk(0, 0, prompt(1, 5), 0, 5, true);
+        plan.mask(new long[(VOCAB + 63) / 64]);
+        plan.start(start(1, greedy().build(), new int[] {1}, 0, new int[0]));
+        plan.chunk(1, 0, prompt(2, 5), 0, 5, true);
+        plan.mask(mask(VOCAB, t -> t == 9));
+        StepResult result = ex.submit(plan).await();
+        assertNotNull(result.failure(0), "nothing could be sampled");
+        assertNull(result.failure(1));
+        assertEquals(9, result.token(1));
+    }
+
     // --- the checks every executor shares
 
     @Test
@@ -320,6 +412,14 @@ public abstract class DeviceExecutorContract {
         });
         assertRefused(ex, "slot 1: a logit bias token has id 80, outside the vocabulary 0..79",
                 p -> p.start(start(1, greedy().logitBias(Map.of(80, 1f)).build(), new int[] {2}, 0, new int[0])));
+        assertRefused(ex, "slot 0: its token mask has 1 words, but the vocabulary of 80 tokens needs 2", p -> {
+            p.chunk(0, 4, new int[] {1}, 0, 1, true);
+            p.mask(new long[] {-1L});
+        });
+        assertRefused(ex, "slot 0: its token mask allows token 83, outside the vocabulary 0..79", p -> {
+            p.chunk(0, 4, new int[] {1}, 0, 1, true);
+            p.mask(new long[] {-1L, 1L << 19});
+        });
 
         // none of that changed anything: slot 0 continues at position 4, and slot 1 is free
         plan.clear();
@@ -481,6 +581,8 @@ public abstract class DeviceExecutorContract {
         final int[] compute;
         final int[] history;
         int[] endTokens = new int[0];
+        /** The token mask of each sample (by its index among this generation's samples), or null for none. */
+        IntFunction<long[]> masks;
         final List<Integer> blocks = new ArrayList<>();
         final List<Integer> sampled = new ArrayList<>();
         final List<Float> logprobList = new ArrayList<>();
@@ -545,6 +647,9 @@ public abstract class DeviceExecutorContract {
                 addBlocks(plan, before);
             }
             sent = end;
+            if (expectSample && masks != null) {
+                plan.mask(masks.apply(sampled.size()));
+            }
         }
 
         private void growTo(int positions) {

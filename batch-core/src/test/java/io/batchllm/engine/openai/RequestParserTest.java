@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -347,24 +349,98 @@ class RequestParserTest {
                 Arguments.of("stream", chat("'stream':true"), "stream", "unsupported_value",
                         "stream is not supported in batch requests"),
                 Arguments.of("stream a string", chat("'stream':'yes'"), "stream", "invalid_type", "stream must be a boolean"),
-                Arguments.of("tools", chat("'tools':[{'type':'function','function':{'name':'f'}}]"), "tools",
-                        "unsupported_parameter", "tools is not supported"),
-                Arguments.of("tool_choice", chat("'tool_choice':'auto'"), "tool_choice", "unsupported_parameter",
-                        "tool_choice is not supported"),
+                Arguments.of("tools not an array", chat("'tools':{'type':'function'}"), "tools", "invalid_type",
+                        "tools must be an array of tools"),
+                Arguments.of("tool of another type", chat("'tools':[{'type':'code_interpreter'}]"), "tools[0].type",
+                        "invalid_value", "must be \"function\""),
+                Arguments.of("tool with an unknown key", chat("'tools':[{'type':'function','function':{'name':'f'},"
+                        + "'x':1}]"), "tools[0].x", "invalid_value", "tools[0] takes function, type"),
+                Arguments.of("function with an unknown key", chat("'tools':[{'type':'function','function':{'name':'f',"
+                        + "'params':{}}}]"), "tools[0].function.params", "invalid_value",
+                        "takes description, name, parameters, strict"),
+                Arguments.of("function without a name", chat("'tools':[{'type':'function','function':{}}]"),
+                        "tools[0].function.name", "missing_required_parameter", "tools[0].function.name"),
+                Arguments.of("function with a bad name", chat("'tools':[{'type':'function','function':{'name':'a b'}}]"),
+                        "tools[0].function.name", "invalid_value", "letters, digits, underscores or dashes"),
+                Arguments.of("two functions of one name", chat("'tools':[{'type':'function','function':{'name':'f'}},"
+                        + "{'type':'function','function':{'name':'f'}}]"), "tools[1].function.name", "invalid_value",
+                        "names must be unique"),
+                Arguments.of("parameters not an object", chat("'tools':[{'type':'function','function':{'name':'f',"
+                        + "'parameters':[]}}]"), "tools[0].function.parameters", "invalid_type", "a JSON Schema object"),
+                Arguments.of("tool_choice without tools", chat("'tool_choice':'auto'"), "tool_choice", "invalid_value",
+                        "tool_choice is only allowed with tools"),
+                Arguments.of("tool_choice unknown", chat("'tools':[{'type':'function','function':{'name':'f'}}],"
+                        + "'tool_choice':'always'"), "tool_choice", "invalid_value", "must be \"none\", \"auto\""),
+                Arguments.of("tool_choice names no tool", chat("'tools':[{'type':'function','function':{'name':'f'}}],"
+                        + "'tool_choice':{'type':'function','function':{'name':'g'}}"), "tool_choice.function.name",
+                        "invalid_value", "names the function \"g\", which is not among the tools (f)"),
+                Arguments.of("tools and response_format", chat("'tools':[{'type':'function','function':{'name':'f'}}],"
+                        + "'response_format':{'type':'json_object'}"), "response_format", "invalid_value",
+                        "response_format cannot be combined with tools"),
+                Arguments.of("forced calls and ignore_eos", chat("'tools':[{'type':'function','function':{'name':'f'}}],"
+                        + "'tool_choice':'required','ignore_eos':true"), "ignore_eos", "invalid_value",
+                        "ignore_eos cannot be combined with tool_choice"),
+                Arguments.of("parallel_tool_calls not a boolean", chat("'parallel_tool_calls':'yes'"),
+                        "parallel_tool_calls", "invalid_type", "parallel_tool_calls must be a boolean"),
                 Arguments.of("functions", chat("'functions':[{'name':'f'}]"), "functions", "unsupported_parameter",
-                        "functions is not supported"),
+                        "functions (OpenAI's deprecated function calling) is not supported; send the functions as tools"),
                 Arguments.of("function_call", chat("'function_call':'auto'"), "function_call", "unsupported_parameter",
-                        "function_call is not supported"),
+                        "function_call (OpenAI's deprecated function calling) is not supported"),
                 Arguments.of("audio", chat("'audio':{'voice':'alloy','format':'wav'}"), "audio", "unsupported_parameter",
                         "audio is not supported"),
                 Arguments.of("modalities with audio", chat("'modalities':['text','audio']"), "modalities",
                         "unsupported_value", "modalities may only contain \"text\""),
                 Arguments.of("prediction", chat("'prediction':{'type':'content','content':'x'}"), "prediction",
                         "unsupported_parameter", "prediction is not supported"),
-                Arguments.of("json mode", chat("'response_format':{'type':'json_object'}"), "response_format",
-                        "unsupported_value", "response_format type \"json_object\" is not supported"),
-                Arguments.of("json schema", chat("'response_format':{'type':'json_schema','json_schema':{'name':'x'}}"),
-                        "response_format", "unsupported_value", "json_schema"),
+                Arguments.of("response_format type unknown", chat("'response_format':{'type':'yaml'}"),
+                        "response_format.type", "invalid_value", "must be one of text, json_object, json_schema"),
+                Arguments.of("response_format not an object", chat("'response_format':'json'"), "response_format",
+                        "invalid_type", "response_format must be an object"),
+                Arguments.of("response_format unknown key", chat("'response_format':{'type':'json_object','schema':{}}"),
+                        "response_format.schema", "invalid_value", "response_format takes json_schema, type"),
+                Arguments.of("json_schema unknown key",
+                        chat("'response_format':{'type':'json_schema','json_schema':{'name':'x','schemas':{}}}"),
+                        "response_format.json_schema.schemas", "invalid_value",
+                        "takes description, name, schema, strict"),
+                Arguments.of("json_schema without name",
+                        chat("'response_format':{'type':'json_schema','json_schema':{'schema':{}}}"),
+                        "response_format.json_schema.name", "missing_required_parameter", "json_schema.name"),
+                Arguments.of("json_schema bad name",
+                        chat("'response_format':{'type':'json_schema','json_schema':{'name':'a b'}}"),
+                        "response_format.json_schema.name", "invalid_value", "letters, digits, underscores or dashes"),
+                Arguments.of("json_schema missing",
+                        chat("'response_format':{'type':'json_schema'}"),
+                        "response_format.json_schema", "missing_required_parameter", "json_schema"),
+                Arguments.of("json_schema on json_object",
+                        chat("'response_format':{'type':'json_object','json_schema':{'name':'x'}}"),
+                        "response_format.json_schema", "invalid_value", "only for type \"json_schema\""),
+                Arguments.of("unsupported schema keyword", chat("'response_format':{'type':'json_schema','json_schema':"
+                        + "{'name':'x','schema':{'type':'array','items':{'type':'string'},'uniqueItems':true}}}"),
+                        "response_format.json_schema.schema", "invalid_schema",
+                        "the schema at # uses the keyword 'uniqueItems', which is not supported"),
+                Arguments.of("unknown schema keyword", chat("'response_format':{'type':'json_schema','json_schema':"
+                        + "{'name':'x','schema':{'type':'object','properties':{'a':{'type':'string','fromat':'date'}}}}}"),
+                        "response_format.json_schema.schema", "invalid_schema",
+                        "#/properties/a uses the unknown keyword 'fromat'"),
+                Arguments.of("guided_json unsupported keyword", chat("'guided_json':{'type':'integer','multipleOf':3}"),
+                        "guided_json", "invalid_schema", "'multipleOf'"),
+                Arguments.of("guided_json text that is not JSON", chat("'guided_json':'{nope'"), "guided_json",
+                        "invalid_value", "guided_json is a string that is not JSON"),
+                Arguments.of("guided_choice empty", chat("'guided_choice':[]"), "guided_choice", "invalid_type",
+                        "a non-empty array of strings"),
+                Arguments.of("guided_choice with a number", chat("'guided_choice':['a',1]"), "guided_choice",
+                        "invalid_value", "guided_choice[1] must be a non-empty string"),
+                Arguments.of("guided_regex with lookahead", chat("'guided_regex':'a(?!b)'"), "guided_regex",
+                        "invalid_regex", "lookaround"),
+                Arguments.of("two constraints", chat("'response_format':{'type':'json_object'},'guided_regex':'a+'"),
+                        "guided_regex", "invalid_value", "has response_format and guided_regex; keep one"),
+                Arguments.of("ignore_eos with a constraint", chat("'guided_choice':['a'],'ignore_eos':true"),
+                        "ignore_eos", "invalid_value", "ignore_eos cannot be combined with guided_choice"),
+                Arguments.of("min_tokens with a constraint",
+                        chat("'response_format':{'type':'json_object'},'min_tokens':3"), "min_tokens", "invalid_value",
+                        "min_tokens cannot be combined with response_format"),
+                Arguments.of("guided_grammar", chat("'guided_grammar':'root'"), "guided_grammar",
+                        "unsupported_parameter", "guided_grammar (a vLLM extension) is not supported"),
                 Arguments.of("stream_options", chat("'stream_options':{'include_usage':true}"), "stream_options",
                         "invalid_value", "stream_options is only allowed when stream is true"),
                 Arguments.of("reasoning_effort", chat("'reasoning_effort':'low'"), "reasoning_effort",
@@ -385,6 +461,51 @@ class RequestParserTest {
                         "invalid_value", "stop_token_ids[1] must be a token id"),
                 Arguments.of("skip_special_tokens false", chat("'skip_special_tokens':false"), "skip_special_tokens",
                         "unsupported_value", "skip_special_tokens false is not supported"));
+    }
+
+    @Test
+    void toolsBecomeTheRequestsToolRequest() {
+        String tools = "'tools':[{'type':'function','function':{'name':'get_weather','description':'d','parameters':"
+                + "{'type':'object','properties':{'city':{'type':'string'}},'required':['city']},'strict':true}},"
+                + "{'type':'function','function':{'name':'ping'}}]";
+        ToolRequest auto = RequestParser.parseChat(chat(tools)).tools();
+        assertEquals(ToolRequest.Choice.AUTO, auto.choice());
+        assertTrue(auto.parallel());
+        assertEquals(List.of("get_weather", "ping"), List.copyOf(auto.callable().keySet()));
+        assertNull(auto.callable().get("ping"), "a function without parameters takes any object");
+        assertEquals(List.of(Map.of("type", "function", "function", Map.of("name", "ping"))),
+                auto.templateTools().subList(1, 2), "the template sees the tools as sent");
+        ToolRequest named = RequestParser.parseChat(chat(tools + ",'tool_choice':{'type':'function','function':"
+                + "{'name':'ping'}},'parallel_tool_calls':false")).tools();
+        assertEquals(ToolRequest.Choice.NAMED, named.choice());
+        assertEquals(List.of("ping"), List.copyOf(named.callable().keySet()));
+        assertFalse(named.parallel());
+        assertEquals(ToolRequest.Choice.REQUIRED, RequestParser.parseChat(chat(tools + ",'tool_choice':'required'"))
+                .tools().choice());
+        assertNull(RequestParser.parseChat(chat(tools + ",'tool_choice':'none'")).tools(),
+                "with tool_choice none the model is not shown the tools");
+        assertNull(RequestParser.parseChat(chat("'tools':[],'tool_choice':'none'")).tools());
+    }
+
+    @Test
+    void structuredOutputConstraintsBecomeTheRequestsGrammar() {
+        assertNull(RequestParser.parseChat(chat("")).constraint());
+        assertNull(RequestParser.parseChat(chat("'response_format':{'type':'text'}")).constraint());
+        assertEquals("JSON Schema", RequestParser.parseChat(chat("'response_format':{'type':'json_object'}"))
+                .constraint().description());
+        var schema = RequestParser.parseChat(chat("'response_format':{'type':'json_schema','json_schema':"
+                + "{'name':'person','description':'d','strict':true,'schema':{'type':'object','properties':"
+                + "{'n':{'type':'string'}},'required':['n'],'additionalProperties':false}}}")).constraint();
+        assertEquals("JSON Schema", schema.description());
+        assertSame(schema, RequestParser.parseCompletion(completion("'guided_json':{'type':'object','properties':"
+                + "{'n':{'type':'string'}},'required':['n'],'additionalProperties':false}")).constraint(),
+                "the same schema compiles once, whichever field carries it");
+        assertNotNull(RequestParser.parseCompletion(completion("'guided_json':'{\\'type\\': \\'integer\\'}'"))
+                .constraint());
+        assertEquals("one of [yes, no]", RequestParser.parseCompletion(completion("'guided_choice':['yes','no']"))
+                .constraint().description());
+        assertEquals("the regex [0-9]+", RequestParser.parseChat(chat("'guided_regex':'[0-9]+'")).constraint()
+                .description());
     }
 
     @ParameterizedTest(name = "{0}")

@@ -70,6 +70,24 @@ class ResponseBuilderTest {
     }
 
     @Test
+    void aChoiceThatCallsToolsHasToolCallsANullContentAndFinishReasonToolCalls() throws Exception {
+        var call = new io.batchllm.engine.chat.ChatMessage.ToolCall("call_abc", "get_weather", "{\"city\":\"Paris\"}");
+        JsonNode choices = parse(builder.chatCompletion("m", 3, 0, List.of(
+                new ChoiceOutput("", FinishReason.TOOL_CALLS, 9, null, List.of(call)),
+                new ChoiceOutput("Checking.", FinishReason.TOOL_CALLS, 9, null, List.of(call))))).get("choices");
+
+        JsonNode message = choices.get(0).get("message");
+        assertEquals(Set.of("role", "content", "refusal", "tool_calls"), keys(message));
+        assertTrue(message.get("content").isNull());
+        assertEquals(MAPPER.readTree("[{\"id\": \"call_abc\", \"type\": \"function\", \"function\": {\"name\":"
+                + " \"get_weather\", \"arguments\": \"{\\\"city\\\":\\\"Paris\\\"}\"}}]"), message.get("tool_calls"));
+        assertEquals("tool_calls", choices.get(0).get("finish_reason").textValue());
+        assertEquals("Checking.", choices.get(1).at("/message/content").textValue(), "text before the calls");
+        assertThrows(IllegalArgumentException.class, () -> new ChoiceOutput("x", FinishReason.TOOL_CALLS, 1, null),
+                "tool_calls without calls");
+    }
+
+    @Test
     void chatLogprobsCarryBytesAsUnsignedIntsAndClampImpossibleTokens() throws Exception {
         LogprobEntry entry = new LogprobEntry(token("é", -0.25f),
                 List.of(token("é", -0.25f), token("e", Float.NEGATIVE_INFINITY)));

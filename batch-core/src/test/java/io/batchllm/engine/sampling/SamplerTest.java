@@ -45,6 +45,37 @@ class SamplerTest {
     }
 
     @Test
+    void aTokenMaskRestrictsEveryKindOfSamplingToItsTokens() {
+        float[] logits = new float[130];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) Math.sin(i * 0.7) * 3;
+        }
+        long[] mask = new long[3];
+        int[] allowed = {3, 64, 65, 129};
+        for (int t : allowed) {
+            mask[t / 64] |= 1L << (t % 64);
+        }
+        float[] scratch = new float[logits.length];
+        for (SamplingParams p : List.of(params().temperature(0).build(), params().seed(1L).build(),
+                params().topK(40).seed(2L).build(), params().topP(0.5).seed(3L).build(),
+                params().minP(0.5).seed(4L).build(), params().topK(2).temperature(1.5).seed(5L).build())) {
+            Sampler sampler = Sampler.create(p, logits.length, 0);
+            for (int i = 0; i < 200; i++) {
+                int token = sampler.sample(logits, 0, scratch, mask);
+                assertTrue(token == 3 || token == 64 || token == 65 || token == 129, p + " sampled " + token);
+            }
+        }
+        Sampler greedy = Sampler.create(params().temperature(0).build(), logits.length, 0);
+        int best = 3;
+        for (int t : allowed) {
+            best = logits[t] > logits[best] ? t : best;
+        }
+        assertEquals(best, greedy.sample(logits, 0, scratch, mask));
+        var e = assertThrows(IllegalArgumentException.class, () -> greedy.sample(logits, 0, scratch, new long[3]));
+        assertTrue(e.getMessage().contains("leave no token"), e.getMessage());
+    }
+
+    @Test
     void greedyPicksTheLargestLogit() {
         Sampler sampler = Sampler.create(params().temperature(0).build(), 4, 0);
         assertEquals(2, sampler.sample(new float[] {0.5f, -1f, 3.25f, 3.0f}).token());

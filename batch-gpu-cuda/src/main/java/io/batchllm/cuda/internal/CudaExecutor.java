@@ -42,7 +42,8 @@ import java.util.function.Supplier;
  * the slots' last samples, embedding, and per layer RMSNorm, the fused QKV GEMM, RoPE with the K/V
  * write into the cache, attention, the output GEMM adding into the residual stream (beta = 1),
  * RMSNorm, the fused gate‖up GEMM, SiLU·up and the down GEMM adding into the residual stream; then
- * the final RMSNorm of the sampling rows only, the LM head of those rows, and the sampling kernel.
+ * the final RMSNorm of the sampling rows only, the LM head of those rows, and the sampling kernel (which
+ * applies a sampling entry's token mask, uploaded with the pass, after the logprobs).
  * The results are copied into pinned memory and read when the handle is awaited. Up to
  * {@value #STEPS_IN_FLIGHT} steps may be in flight; a further submit first waits for the oldest.
  *
@@ -77,6 +78,7 @@ public final class CudaExecutor implements DeviceExecutor {
     static final long BLAS_WORKSPACE_BYTES = 32L << 20;
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final SamplingParams PADDING_SAMPLING = SamplingParams.builder().temperature(0).build();
 
     /**
@@ -146,6 +148,8 @@ public final class CudaExecutor implements DeviceExecutor {
     private SlotTable slots;
     /** Per slot: the generated-token index of its next sample. */
     private int[] generated = new int[0];
+    /** One token mask, copied out of a plan on its way to pinned memory. */
+    private final long[] maskRow;
     private GraphBatchSizes graphSizes;
     private final Map<Integer, Graph> graphs = new TreeMap<>();
     private boolean closed;
@@ -159,6 +163,7 @@ public final class CudaExecutor implements DeviceExecutor {
      */
     public CudaExecutor(Gpu gpu, ModelWeights weights, Options options) {
         this.config = weights.config();
+        this.maskRow = new long[SlotBuffers.tokenMaskWords(config.vocabSize())];
         try {
             CudaModelSupport.check(config, "the model");
         } catch (IllegalArgumentException e) {
@@ -391,7 +396,7 @@ public final class CudaExecutor implements DeviceExecutor {
             int done = 0;
             while (done < n) {
                 if (pass.room() == 0) {
-                    runPass(st, maxTop, outputs);
+                    runPass(plan, st, maxTop, outputs);
                     pass.clear();
                 }
                 int take = Math.min(pass.room(), n - done);
@@ -404,17 +409,17 @@ public final class CudaExecutor implements DeviceExecutor {
                 done += take;
                 if (done == n && plan.samples(e)) {
                     pass.addRow(slot, generated[slot]++, first + take - 1, e,
-                            topLogprobs(slots.sequence(slot).sampling()));
+                            topLogprobs(slots.sequence(slot).sampling()), plan.hasMask(e));
                 }
             }
         }
         if (pass.tokens > 0) {
-            runPass(st, maxTop, outputs);
+            runPass(plan, st, maxTop, outputs);
         }
         return outputs;
     }
 
-    private void runPass(StagingArea st, int maxTop, List<CudaStepHandle.PassOutputs> outputs) {
+    private void runPass(StepPlan plan, StagingArea st, int maxTop, List<CudaStepHandle.PassOutputs> outputs) {
         int graphSize = graphSize();
         if (graphSize > 0) {
             pass.padTo(graphSize, slotState.paddingSlot());
@@ -422,6 +427,9 @@ public final class CudaExecutor implements DeviceExecutor {
         MemorySegment in = st.take(pass.byteSize());
         pass.write(in);
         stream.upload(in, work.input, 0);
+        if (pass.anyMasked()) {
+            uploadTokenMasks(plan, st);
+        }
         long base = work.input.address();
         if (pass.feedbacks > 0) {
             kernels.feedback(stream, base + pass.tokenAt(), base + pass.feedbackAtAt(), base + pass.feedbackSlotAt(),
@@ -438,6 +446,24 @@ public final class CudaExecutor implements DeviceExecutor {
             stream.download(slotState.outputs, 0, out);
             outputs.add(new CudaStepHandle.PassOutputs(pass.rows(), out, stride));
         }
+    }
+
+    /**
+     * The masked rows' token masks, each at its row's place in the mask buffer (structured outputs),
+     * copied from the plan through pinned memory; the sampling kernel reads them where the pass's row
+     * flags say, so a graph replays them too.
+     */
+    private void uploadTokenMasks(StepPlan plan, StagingArea st) {
+        int words = SlotBuffers.tokenMaskWords(config.vocabSize());
+        int rows = pass.rows - pass.padding;
+        MemorySegment masks = st.take(8L * words * rows);
+        for (int r = 0; r < rows; r++) {
+            if (pass.rowMasked[r] != 0) {
+                plan.copyMask(pass.rowEntry[r], maskRow, 0);
+                MemorySegment.copy(maskRow, 0, masks, LONG, 8L * words * r, words);
+            }
+        }
+        stream.upload(masks, slotState.tokenMasks, 0);
     }
 
     /** The padded size whose graph runs this pass, or 0 to run it eagerly. */

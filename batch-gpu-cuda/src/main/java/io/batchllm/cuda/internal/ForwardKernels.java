@@ -155,12 +155,13 @@ final class ForwardKernels implements AutoCloseable {
     }
 
     /** The sampling of {@code rows} rows of logits (see sample_tokens for the buffers). */
-    void sample(Stream s, SlotBuffers b, long rowSlot, long rowGenIndex, int rows) {
+    void sample(Stream s, SlotBuffers b, long rowSlot, long rowGenIndex, long rowMasked, int rows) {
         sample.launch(LaunchShape.of(rows, sampleThreads), s, KernelArgs.of().address(b.outToken())
                 .address(b.outLogprob()).address(b.outTopIds()).address(b.outTopLogprobs()).address(b.outStatus())
                 .pointer(b.lastToken).pointer(b.logits).pointer(b.keys).pointer(b.weights).pointer(b.params)
                 .address(rowSlot).address(rowGenIndex).pointer(b.counts).pointer(b.promptMask).pointer(b.biasTokens())
-                .pointer(b.biasValues()).pointer(b.endTokens()).i32(c.vocabSize()));
+                .pointer(b.biasValues()).pointer(b.endTokens()).pointer(b.tokenMasks).address(rowMasked)
+                .i32(c.vocabSize()));
     }
 
     /** tokens[at[i]] = the last sample of slot[i], for {@code n} fed-back decodes. */

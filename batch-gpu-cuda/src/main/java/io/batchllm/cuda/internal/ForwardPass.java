@@ -90,7 +90,8 @@ final class ForwardPass {
             kernels.rmsnorm(stream, slotState.finalIn.address(), x, layers.outputNorm, in + pass.rowLastAt(), rows);
             blas.gemm(GemmCall.linear(config.vocabSize(), dim, rows, DataType.F32, false), layers.output,
                     slotState.finalIn.address(), slotState.logits.address());
-            kernels.sample(stream, slotState, in + pass.rowSlotAt(), in + pass.rowGenAt(), rows);
+            kernels.sample(stream, slotState, in + pass.rowSlotAt(), in + pass.rowGenAt(), in + pass.rowMaskedAt(),
+                    rows);
         }
     }
 

@@ -9,7 +9,8 @@ import java.util.Arrays;
  * What one forward pass needs from the host, built from a step's entries and uploaded as one block of
  * ints: per token its id (0 for a fed-back decode, filled in on the device), position and slot; the
  * attention tiles (runs of up to {@value ForwardKernels#ATTN_QUERIES} consecutive tokens of one
- * entry); per sampling row its slot, generated-token index and last token; and the fed-back decodes.
+ * entry); per sampling row its slot, generated-token index, last token and whether a token mask
+ * restricts it (the masks themselves go to their own buffer); and the fed-back decodes.
  * The sections lie back to back in that order, so the offsets the graph of a padded decode reads
  * depend on its size alone (the fed-back list, last, is read by a kernel outside the graph).
  *
@@ -18,8 +19,8 @@ import java.util.Arrays;
  */
 final class PassInput {
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Ints per token of capacity: tokens, positions and slots; tiles (2); rows (3); fed-back decodes (2). */
-    private static final int INTS_PER_TOKEN = 10;
+    /** Ints per token of capacity: tokens, positions and slots; tiles (2); rows (4); fed-back decodes (2). */
+    private static final int INTS_PER_TOKEN = 11;
 
     final int capacity;
     int tokens;
@@ -33,6 +34,8 @@ final class PassInput {
     final int[] rowSlot;
     final int[] rowGen;
     final int[] rowLast;
+    /** 1 when the row's sample has a token mask, else 0. */
+    final int[] rowMasked;
     final int[] rowEntry;
     final int[] rowTop;
     int feedbacks;
@@ -51,6 +54,7 @@ final class PassInput {
         rowSlot = new int[capacity];
         rowGen = new int[capacity];
         rowLast = new int[capacity];
+        rowMasked = new int[capacity];
         rowEntry = new int[capacity];
         rowTop = new int[capacity];
         feedbackAt = new int[capacity];
@@ -99,13 +103,27 @@ final class PassInput {
         return first;
     }
 
-    /** A sampling row after token {@code last} of the pass, answering plan entry {@code entry}. */
-    void addRow(int slotIndex, int generatedIndex, int last, int entry, int top) {
+    /**
+     * A sampling row after token {@code last} of the pass, answering plan entry {@code entry}
+     * ({@code masked} when the entry has a token mask).
+     */
+    void addRow(int slotIndex, int generatedIndex, int last, int entry, int top, boolean masked) {
         rowSlot[rows] = slotIndex;
         rowGen[rows] = generatedIndex;
         rowLast[rows] = last;
+        rowMasked[rows] = masked ? 1 : 0;
         rowEntry[rows] = entry;
         rowTop[rows++] = top;
+    }
+
+    /** Whether some row of the pass has a token mask. */
+    boolean anyMasked() {
+        for (int r = 0; r < rows; r++) {
+            if (rowMasked[r] != 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether every token is a fed-back decode that samples: the shape a CUDA graph replays. */
@@ -120,7 +138,7 @@ final class PassInput {
     void padTo(int size, int paddingSlot) {
         while (tokens < size) {
             int t = addRun(paddingSlot, 0, 1, false);
-            addRow(paddingSlot, 0, t, -1, 0);
+            addRow(paddingSlot, 0, t, -1, 0, false);
             padding++;
         }
     }
@@ -159,8 +177,12 @@ final class PassInput {
         return rowGenAt() + 4L * rows;
     }
 
-    long feedbackAtAt() {
+    long rowMaskedAt() {
         return rowLastAt() + 4L * rows;
+    }
+
+    long feedbackAtAt() {
+        return rowMaskedAt() + 4L * rows;
     }
 
     long feedbackSlotAt() {
@@ -182,6 +204,7 @@ final class PassInput {
         put(dst, rowSlotAt(), rowSlot, rows);
         put(dst, rowGenAt(), rowGen, rows);
         put(dst, rowLastAt(), rowLast, rows);
+        put(dst, rowMaskedAt(), rowMasked, rows);
         put(dst, feedbackAtAt(), feedbackAt, feedbacks);
         put(dst, feedbackSlotAt(), feedbackSlot, feedbacks);
     }

@@ -43,6 +43,8 @@ final class SlotBuffers implements AutoCloseable {
     final DeviceBuffer logits;
     final DeviceBuffer keys;
     final DeviceBuffer weights;
+    /** Per sampling row: its token mask ({@link #tokenMaskWords} words), read when the row is masked. */
+    final DeviceBuffer tokenMasks;
     final DeviceBuffer finalIn;
     final DeviceBuffer outputs;
     final DeviceBuffer triples;
@@ -78,6 +80,7 @@ final class SlotBuffers implements AutoCloseable {
             logits = owned.allocate(4L * rows * vocab);
             keys = owned.allocate(8L * rows * vocab);
             weights = owned.allocate(8L * rows * vocab);
+            tokenMasks = owned.allocate(8L * rows * tokenMaskWords(vocab));
             finalIn = owned.allocate(2L * rows * c.embeddingLength());
             outputs = owned.allocate(outputBytes(rows));
             triples = owned.allocate(4L * 3 * TRIPLES);
@@ -95,7 +98,8 @@ final class SlotBuffers implements AutoCloseable {
         long all = slots + 1L;
         long perSlot = SamplingSlots.BYTES + 4 + 4L * KvLayout.blocksFor(c.contextLength(), layout.blockSize())
                 + 4L * c.vocabSize() + 4L * maskWords(c.vocabSize()) + 20 + 8L * INITIAL_LIST_ROOM * 3;
-        long perRow = 20L * c.vocabSize() + 2L * c.embeddingLength() + outputBytes(1);
+        long perRow = 20L * c.vocabSize() + 8L * tokenMaskWords(c.vocabSize()) + 2L * c.embeddingLength()
+                + outputBytes(1);
         return all * perSlot + rows * perRow + 12L * TRIPLES + 4L * historyCapacity(c);
     }
 
@@ -106,6 +110,11 @@ final class SlotBuffers implements AutoCloseable {
 
     static int maskWords(int vocab) {
         return (vocab + 31) / 32;
+    }
+
+    /** Words of a token mask as the step plan carries it: a bit per token, 64 to a word. */
+    static int tokenMaskWords(int vocab) {
+        return (vocab + 63) / 64;
     }
 
     /** The padding slot's index. */

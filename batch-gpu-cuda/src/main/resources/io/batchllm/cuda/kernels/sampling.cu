@@ -2,7 +2,8 @@
 // CPU's io.batchllm.engine.sampling.Sampler: the same chain, the same candidate order and the same
 // draw rule, with the random number taken from (seed, choice, generated-token index):
 //   1. logit bias; 2. penalties (repetition, then frequency and presence over generated tokens);
-//   (logprobs are taken here); the min_tokens mask of the end tokens;
+//   (logprobs are taken here); the min_tokens mask of the end tokens and the row's token mask (structured
+//   outputs: the tokens whose bit is clear);
 //   3. greedy (temperature 0 or top-k 1): the argmax, ties to the lowest id;
 //   4. top-k by (logit desc, id asc); 5. weights exp((logit - max) / temperature);
 //   6. top-p: the shortest most-likely-first prefix reaching top_p of the mass; 7. min-p;
@@ -193,7 +194,9 @@ __device__ int draw_in_id_order(const double* w, int vocab, double target, doubl
 /**
  * Samples rows [0, gridDim.x). Row r belongs to slot row_slot[r] (its SamplingParams, its count row)
  * and is the sequence's generated token number row_gen_index[r] (0 for the first): its random number,
- * and whether its end tokens (end_tokens[end_offset, end_offset + end_count)) are still masked.
+ * and whether its end tokens (end_tokens[end_offset, end_offset + end_count)) are still masked. When
+ * row_masked (null for none) has 1 at r, token_masks [rows][(vocab + 63) / 64] (bit t % 64 of word t / 64, set when token
+ * t may be sampled) restricts row r's sample to its tokens, as the StepPlan's mask says.
  *
  * logits [rows][vocab] is adjusted in place. keys [rows][vocab] (u64) and weights [rows][vocab] (double)
  * are scratch.
@@ -207,7 +210,8 @@ extern "C" __global__ void sample_tokens(int* out_token, float* out_logprob, int
                                          int* out_status, int* last_token, float* logits, u64* keys, double* weights,
                                          const SamplingParams* params, const int* row_slot, const int* row_gen_index,
                                          int* counts, const unsigned int* prompt_mask, const int* bias_tokens,
-                                         const float* bias_values, const int* end_tokens, int vocab) {
+                                         const float* bias_values, const int* end_tokens, const u64* token_masks,
+                                         const int* row_masked, int vocab) {
     __shared__ double dscratch[BLLM_MAX_THREADS];
     __shared__ float fscratch[BLLM_MAX_THREADS];
     __shared__ u64 kscratch[BLLM_MAX_THREADS];
@@ -292,12 +296,23 @@ extern "C" __global__ void sample_tokens(int* out_token, float* out_logprob, int
         }
     }
 
-    // min_tokens: the end tokens cannot be drawn yet (after the logprobs, which describe the model)
-    if (row_gen_index[r] < p.min_tokens && p.end_count > 0) {
+    // min_tokens: the end tokens cannot be drawn yet; the token mask: only its tokens can (both after
+    // the logprobs, which describe the model)
+    int min_tokens_mask = row_gen_index[r] < p.min_tokens && p.end_count > 0;
+    int token_mask = row_masked != 0 && row_masked[r];
+    if (min_tokens_mask || token_mask) {
         __syncthreads();
-        if (threadIdx.x == 0) {
+        if (threadIdx.x == 0 && min_tokens_mask) {
             for (int e = 0; e < p.end_count; e++) {
                 row[end_tokens[p.end_offset + e]] = BLLM_NEG_INF;
+            }
+        }
+        if (token_mask) {
+            const u64* words = token_masks + (long long) r * ((vocab + 63) / 64);
+            for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+                if (!((words[i >> 6] >> (i & 63)) & 1ULL)) {
+                    row[i] = BLLM_NEG_INF;
+                }
             }
         }
         __syncthreads();

@@ -102,7 +102,12 @@ final class HostSampledExecutor implements DeviceExecutor {
             }
             int slot = plan.slot(e);
             Sampler sampler = samplers[slot];
-            int token = sampler.sample(device.logits(row++), 0, scratch);
+            long[] mask = null;
+            if (plan.hasMask(e)) {
+                mask = new long[plan.maskLength(e)];
+                plan.copyMask(e, mask, 0);
+            }
+            int token = sampler.sample(device.logits(row++), 0, scratch, mask);
             result.setToken(e, token, sampler.logprob());
             for (int k = 0; k < sampler.topLogprobCount(); k++) {
                 result.setTop(e, k, sampler.topLogprobToken(k), sampler.topLogprobValue(k));

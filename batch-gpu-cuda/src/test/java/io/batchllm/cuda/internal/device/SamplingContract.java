@@ -34,7 +34,28 @@ abstract class SamplingContract extends GpuTestBase {
     }
 
     private void assertKernelSamplesLikeTheCpu(List<Row> rows, int steps) {
+        assertKernelSamplesLikeTheCpu(rows, steps, null);
+    }
+
+    /** As above, each row {@code i} also restricted by the token mask {@code masks[i]} when it is not null. */
+    private void assertKernelSamplesLikeTheCpu(List<Row> rows, int steps, long[][] masks) {
         int r = rows.size();
+        int words = (VOCAB + 63) / 64;
+        DeviceBuffer maskBuf = null;
+        DeviceBuffer maskedBuf = null;
+        if (masks != null) {
+            java.nio.ByteBuffer all = java.nio.ByteBuffer.allocate(8 * words * r).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            int[] masked = new int[r];
+            for (int i = 0; i < r; i++) {
+                for (int w = 0; w < words; w++) {
+                    all.putLong(masks[i] == null ? -1L : masks[i][w]);
+                }
+                masked[i] = masks[i] == null ? 0 : 1;
+            }
+            maskBuf = mem.bytes(all.array());
+            maskedBuf = mem.ints(masked);
+        }
+        float[] scratch = new float[VOCAB];
         List<Sampler> cpu = new ArrayList<>();
         DeviceBuffer params;
         DeviceBuffer biasTokens;
@@ -101,11 +122,16 @@ abstract class SamplingContract extends GpuTestBase {
             for (int i = 0; i < r; i++) {
                 index[i] = rows.get(i).history().length + step;
             }
-            sample.launch(LaunchShape.of(r, THREADS), stream, KernelArgs.of().pointer(token).pointer(logprob)
+            KernelArgs args = KernelArgs.of().pointer(token).pointer(logprob)
                     .pointer(topIds).pointer(topLogprobs).pointer(status).pointer(last).pointer(mem.floats(logits))
                     .pointer(keys).pointer(weights).pointer(params).pointer(slotBuf).pointer(mem.ints(index))
-                    .pointer(counts).pointer(promptMask).pointer(biasTokens).pointer(biasValues).pointer(endTokens)
-                    .i32(VOCAB));
+                    .pointer(counts).pointer(promptMask).pointer(biasTokens).pointer(biasValues).pointer(endTokens);
+            if (masks == null) {
+                args.nullPointer().nullPointer();
+            } else {
+                args.pointer(maskBuf).pointer(maskedBuf);
+            }
+            sample.launch(LaunchShape.of(r, THREADS), stream, args.i32(VOCAB));
             int[] tokens = mem.readInts(token, r);
             int[] lastTokens = mem.readInts(last, r);
             float[] lps = mem.readFloats(logprob, r);
@@ -113,7 +139,8 @@ abstract class SamplingContract extends GpuTestBase {
             float[] tlps = mem.readFloats(topLogprobs, r * SamplingSlots.MAX_TOP);
             int[] st = mem.readInts(status, r);
             for (int i = 0; i < r; i++) {
-                SampledToken expected = cpu.get(i).sample(logits, i * VOCAB);
+                SampledToken expected = sampled(cpu.get(i), logits, i * VOCAB, scratch,
+                        masks == null ? null : masks[i]);
                 String what = "row " + i + " (" + rows.get(i).params() + ") step " + step;
                 assertEquals(0, st[i], what + ": status");
                 assertEquals(expected.token(), tokens[i], what + ": token");
@@ -129,6 +156,34 @@ abstract class SamplingContract extends GpuTestBase {
                 }
             }
         }
+    }
+
+    private static SampledToken sampled(Sampler s, float[] logits, int offset, float[] scratch, long[] mask) {
+        int token = s.sample(logits, offset, scratch, mask);
+        List<io.batchllm.engine.sampling.TokenLogprob> top = new ArrayList<>();
+        for (int k = 0; k < s.topLogprobCount(); k++) {
+            top.add(new io.batchllm.engine.sampling.TokenLogprob(s.topLogprobToken(k), s.topLogprobValue(k)));
+        }
+        return new SampledToken(token, s.logprob(), top);
+    }
+
+    /** A mask allowing every third token from {@code from}, and token 42. */
+    private static long[] everyThird(int from) {
+        long[] words = new long[(VOCAB + 63) / 64];
+        for (int t = from; t < VOCAB; t += 3) {
+            words[t / 64] |= 1L << (t % 64);
+        }
+        words[0] |= 1L << 42;
+        return words;
+    }
+
+    @Test
+    void aTokenMaskRestrictsEachRowsSampleAsItRestrictsTheCpus() {
+        SamplingParams greedy = seeded(61).temperature(0).logitBias(Map.of(43, 30f)).logprobs(true).topLogprobs(3)
+                .build();
+        assertKernelSamplesLikeTheCpu(List.of(Row.of(greedy), Row.of(seeded(62).temperature(1.1).build()),
+                Row.of(seeded(63).topK(20).topP(0.9).build()), Row.of(seeded(64).minP(0.05).temperature(0.8).build()),
+                Row.of(greedy)), 3, new long[][] {everyThird(0), everyThird(1), everyThird(2), everyThird(0), null});
     }
 
     private static SamplingParams.Builder seeded(long seed) {
@@ -216,7 +271,7 @@ abstract class SamplingContract extends GpuTestBase {
                     .pointer(mem.zeros(4)).nullPointer().pointer(mem.floats(logits)).pointer(mem.zeros(8L * VOCAB))
                     .pointer(mem.zeros(8L * VOCAB)).pointer(mem.bytes(table.toArray(ValueLayout.JAVA_BYTE)))
                     .pointer(mem.ints(0)).pointer(mem.ints(0)).nullPointer().nullPointer().nullPointer().nullPointer()
-                    .nullPointer().i32(VOCAB));
+                    .nullPointer().nullPointer().nullPointer().i32(VOCAB));
         }
         assertEquals(Sampler.argmax(logits, 0, VOCAB), mem.readInts(token, 1)[0]);
     }
